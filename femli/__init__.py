@@ -1,0 +1,16 @@
+"""femli: finite-element multiphysics for lithium-metal anodes."""
+
+__version__ = "0.1.0"
+
+from femli.config import Study, load_study, study_from_dict  # noqa: E402
+from femli.errors import ConfigError, FemliError, GeometryError, SolverError  # noqa: E402
+
+
+def run(study, out=None, comm=None):
+    """Run a study (a :class:`Study` or a path to a study file); returns a :class:`femli.runner.RunResult`."""
+    from femli.runner import run_study
+
+    return run_study(study if isinstance(study, Study) else load_study(study), out=out, comm=comm)
+
+
+__all__ = ["Study", "load_study", "study_from_dict", "run", "FemliError", "ConfigError", "GeometryError", "SolverError"]

@@ -1,0 +1,1 @@
+"""Post-processing: surface current statistics, hot spots, deposition metrics."""

@@ -1,0 +1,182 @@
+"""The study schema: a TOML study file validated into typed, SI-valued objects.
+
+Every key has a default or is required, unknown keys are errors, and values
+with units are converted to SI at load time. ``load_study`` turns a file into a
+:class:`Study`; ``Study.updated`` makes a changed copy for parameter sweeps.
+"""
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from femli import materials
+from femli.errors import ConfigError
+from femli.geometry import Geometry, MeshOptions
+from femli.units import AreaResistance, Conductivity, CurrentDensity, PositiveCurrentDensity, Temperature
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelOptions(_Section):
+    kind: Literal["secondary_current"] = "secondary_current"
+    degree: Literal[1, 2] = Field(1, description="Lagrange degree of the potential")
+
+
+class Electrolyte(_Section):
+    """Ohmic electrolyte; ``material`` names a preset, explicit values override it."""
+
+    material: str | None = "LiPF6_EC_DMC_1M"
+    conductivity: Conductivity | None = None
+
+    @model_validator(mode="after")
+    def _resolve(self):
+        if self.conductivity is None:
+            if self.material is None:
+                raise ValueError("give 'conductivity' or a 'material' preset")
+            object.__setattr__(self, "conductivity", materials.preset("electrolyte", self.material)["conductivity"])
+        return self
+
+
+class Kinetics(_Section):
+    """Electrode kinetics on one named surface.
+
+    ``butler_volmer``: i = i0 [exp(aa F eta/RT) - exp(-ac F eta/RT)];
+    ``linear``: i = i0 (aa + ac) F eta / RT;  ``tafel``: cathodic branch only;
+    ``primary``: infinitely fast kinetics (eta = 0).
+    """
+
+    model: Literal["butler_volmer", "linear", "tafel", "primary"] = "butler_volmer"
+    material: str | None = "li_liquid"
+    exchange_current_density: PositiveCurrentDensity | None = None
+    alpha_a: float | None = Field(None, gt=0, lt=1)
+    alpha_c: float | None = Field(None, gt=0, lt=1)
+    film_resistance: AreaResistance = Field(0.0, description="effective SEI resistance, ohm m^2")
+
+    @model_validator(mode="after")
+    def _resolve(self):
+        base = materials.preset("kinetics", self.material) if self.material else {}
+        for key in ("exchange_current_density", "alpha_a", "alpha_c"):
+            if getattr(self, key) is None:
+                if key not in base:
+                    raise ValueError(f"'{key}' is required (no material preset given)")
+                object.__setattr__(self, key, base[key])
+        return self
+
+
+class Operating(_Section):
+    """Galvanostatic plating: ``current_density`` (positive = plating) enters
+    uniformly through the ``counter`` boundary; the host is held at phi_s = 0."""
+
+    mode: Literal["galvanostatic"] = "galvanostatic"
+    current_density: PositiveCurrentDensity = 20.0  # 2 mA/cm^2
+    counter: str = "separator"
+    temperature: Temperature = 298.15
+
+
+class Solver(_Section):
+    method: Literal["iterative", "direct"] = Field(
+        "iterative", description="iterative: CG + GAMG; direct: MUMPS LU (small problems)"
+    )
+    newton_rtol: float = Field(1e-10, gt=0)
+    newton_atol: float = Field(1e-12, gt=0, description="absolute residual tolerance, in A (residual is a current)")
+    newton_max_it: int = Field(50, gt=0)
+    krylov_rtol: float = Field(1e-10, gt=0)
+    krylov_max_it: int = Field(1000, gt=0)
+    continuation_steps: int = Field(1, ge=1, description="ramp the applied current in this many steps")
+    petsc_options: dict[str, str | int | float | bool] = Field(default_factory=dict, description="extra PETSc options")
+
+
+class Output(_Section):
+    fields: bool = True
+    report: bool = True
+    hot_spot_factor: float = Field(2.0, gt=1, description="hot spot = connected surface region above factor x mean")
+
+
+class Study(_Section):
+    name: str = "study"
+    description: str = ""
+    geometry: Geometry
+    mesh: MeshOptions = MeshOptions()
+    model: ModelOptions = ModelOptions()
+    electrolyte: Electrolyte = Electrolyte()
+    kinetics: dict[str, Kinetics] = Field(description="electrode surfaces by name; other surfaces are insulating")
+    operating: Operating = Operating()
+    solver: Solver = Solver()
+    output: Output = Output()
+
+    @model_validator(mode="after")
+    def _surfaces(self):
+        if not self.kinetics:
+            raise ValueError("kinetics: name at least one electrode surface")
+        if self.operating.counter in self.kinetics:
+            raise ValueError(f"operating.counter {self.operating.counter!r} cannot also be an electrode in [kinetics]")
+        return self
+
+    def resolved(self) -> dict[str, Any]:
+        """The full study in SI, every default filled in (what `femli check` prints)."""
+        return self.model_dump(mode="json")
+
+    def mesh_hash(self) -> str:
+        """Key of the mesh cache: everything that changes the mesh, nothing else."""
+        from femli import __version__
+
+        payload = json.dumps(
+            {"geometry": self.geometry.model_dump(mode="json"), "mesh": self.mesh.model_dump(mode="json"), "femli": __version__},
+            sort_keys=True,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def updated(self, changes: dict[str, Any]) -> "Study":
+        """A validated copy with dotted-key changes, e.g. {"operating.current_density": "4 mA/cm^2"}."""
+        data = self.resolved()
+        for dotted, value in changes.items():
+            node = data
+            *parents, leaf = dotted.split(".")
+            for key in parents:
+                if not isinstance(node.get(key), dict):
+                    raise ConfigError(f"{dotted}: {key!r} is not a section of the study")
+                node = node[key]
+            if leaf not in node and not isinstance(node, dict):
+                raise ConfigError(f"{dotted}: unknown key")
+            node[leaf] = value
+        return study_from_dict(data)
+
+
+def _format_validation(err: ValidationError, origin: str) -> str:
+    lines = [f"invalid study {origin}:"]
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-"))
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (check spelling; see docs/study-reference.md)"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        lines.append(f"  {loc or '(top level)'}: {msg}")
+    return "\n".join(lines)
+
+
+def study_from_dict(data: dict[str, Any], origin: str = "(from Python)") -> Study:
+    try:
+        return Study.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_validation(err, origin)) from None
+    except ConfigError as err:  # preset lookups inside validators
+        raise ConfigError(f"invalid study {origin}: {err}") from None
+
+
+def load_study(path: str | Path) -> Study:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"study file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML ({err})") from None
+    data.setdefault("name", path.stem)
+    return study_from_dict(data, origin=str(path))

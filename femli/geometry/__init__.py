@@ -1,0 +1,13 @@
+"""Gmsh OCC builders. Each spec validates its inputs before Gmsh runs."""
+
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from femli.geometry.base import GeometryInfo, GeometrySpec, MeshOptions
+from femli.geometry.disk import DiskElectrode
+from femli.geometry.pillar import HeightBands, PillarArray
+
+Geometry = Annotated[Union[PillarArray, DiskElectrode], Field(discriminator="kind")]
+
+__all__ = ["Geometry", "GeometryInfo", "GeometrySpec", "MeshOptions", "PillarArray", "DiskElectrode", "HeightBands"]

@@ -1,0 +1,44 @@
+"""The interface every geometry builder shares.
+
+A geometry spec is a validated, immutable description (lengths in metres). Its
+``build`` method fills the *current* gmsh model on the calling rank with OCC
+volumes, named physical groups (DESIGN.md vocabulary) and mesh size fields, and
+returns a :class:`GeometryInfo` with measured facts about what it built. Models
+look boundaries up by those names, never by number.
+"""
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict
+
+from femli.units import Length
+
+
+class MeshOptions(BaseModel):
+    """Element sizes. ``size_min`` applies at electrode surfaces and feature edges,
+    growing to ``size_max`` over ``growth_distance``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    size_max: Length = 4e-6
+    size_min: Length = 1e-6
+    growth_distance: Length = 10e-6
+    algorithm3d: int = 10  # HXT: parallel, fast; 1 = Delaunay
+    optimize: bool = True
+
+
+@dataclass
+class GeometryInfo:
+    """What a builder reports about the geometry it built (SI units)."""
+
+    bounds: tuple[tuple[float, float, float], tuple[float, float, float]]
+    z_collector: float  # height of the current collector (deposition height 0)
+    z_separator: float  # height of the separator side (deposition height 1)
+    measures: dict[str, float] = field(default_factory=dict)  # e.g. porosity, specific_area
+
+
+class GeometrySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def build(self, mesh: MeshOptions) -> GeometryInfo:  # pragma: no cover - interface
+        raise NotImplementedError
