@@ -2,6 +2,11 @@
 
 __version__ = "0.1.0"
 
+try:  # the DOLFINx wheel orders MPI ahead of petsc4py/dolfinx; it must load first
+    import dolfinx_solver  # noqa: F401
+except ImportError:  # a site or container DOLFINx needs no preparation
+    pass
+
 from femli.config import Study, load_study, study_from_dict  # noqa: E402
 from femli.errors import ConfigError, FemliError, GeometryError, SolverError  # noqa: E402
 

@@ -48,10 +48,11 @@ class Kinetics(_Section):
 
     ``butler_volmer``: i = i0 [exp(aa F eta/RT) - exp(-ac F eta/RT)];
     ``linear``: i = i0 (aa + ac) F eta / RT;  ``tafel``: cathodic branch only;
-    ``primary``: infinitely fast kinetics (eta = 0).
+    ``primary``: infinitely fast kinetics (eta = 0);  ``insulating``: no current
+    (e.g. an insulating top coat), stated explicitly so no electrode is dropped by mistake.
     """
 
-    model: Literal["butler_volmer", "linear", "tafel", "primary"] = "butler_volmer"
+    model: Literal["butler_volmer", "linear", "tafel", "primary", "insulating"] = "butler_volmer"
     material: str | None = "li_liquid"
     exchange_current_density: PositiveCurrentDensity | None = None
     alpha_a: float | None = Field(None, gt=0, lt=1)

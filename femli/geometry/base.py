@@ -27,6 +27,12 @@ class MeshOptions(BaseModel):
     optimize: bool = True
 
 
+# Surfaces that can carry an electrode reaction. A study must give each one that
+# its geometry contains a [kinetics.<name>] entry (model = "insulating" is a
+# valid entry), so that no electrode is silently left insulating.
+ELECTRODE_SURFACES = ("host_bare", "host_coated", "current_collector", "electrode", "li_contact", "crack_faces")
+
+
 @dataclass
 class GeometryInfo:
     """What a builder reports about the geometry it built (SI units)."""

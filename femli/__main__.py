@@ -1,0 +1,5 @@
+import sys
+
+from femli.cli import main
+
+sys.exit(main())

@@ -1,0 +1,79 @@
+"""Small Gmsh/OCC helpers shared by the builders.
+
+Length unit: OpenCASCADE and Gmsh's mesher use absolute tolerances (OCC's
+confusion distance is 1e-7 model units). A host built in metres at micrometre
+scale fails to mesh ("PLC Error: a vertex lies in a segment"). Builders
+therefore work in a model unit of about the size of the domain, declare it with
+:func:`declare_unit`, and :mod:`femli.mesh` scales the mesh nodes to metres
+after meshing. Everything a builder *returns* (GeometryInfo) is in SI.
+"""
+
+import math
+
+import gmsh
+
+from femli.errors import GeometryError
+
+LENGTH_UNIT_ATTRIBUTE = "femli.length_unit"
+
+
+def choose_unit(extent: float) -> float:
+    """A power of ten that puts ``extent`` (m) between 1 and 10 model units."""
+    return 10.0 ** math.floor(math.log10(extent))
+
+
+def declare_unit(unit: float) -> None:
+    gmsh.model.setAttribute(LENGTH_UNIT_ATTRIBUTE, [repr(unit)])
+
+
+def declared_unit() -> float:
+    if LENGTH_UNIT_ATTRIBUTE in gmsh.model.getAttributeNames():
+        return float(gmsh.model.getAttribute(LENGTH_UNIT_ATTRIBUTE)[0])
+    return 1.0
+
+
+def single_volume(dimtags, what: str) -> int:
+    volumes = [tag for dim, tag in dimtags if dim == 3]
+    if len(volumes) != 1:
+        raise GeometryError(f"{what}: expected one electrolyte volume after the Boolean operation, got {len(volumes)}")
+    return volumes[0]
+
+
+def distance_threshold(kind: str, tags, size_min, size_max, dist_max, sampling: int) -> int:
+    """Field growing linearly from size_min on the entities to size_max at dist_max.
+
+    ``kind`` is "CurvesList" or "SurfacesList". Gmsh replaces the entities by
+    ``sampling`` points per parametric direction, so sampling must resolve size_min
+    or the size at the surface itself comes out too large.
+    """
+    field = gmsh.model.mesh.field
+    dist = field.add("Distance")
+    field.setNumbers(dist, kind, list(tags))
+    field.setNumber(dist, "Sampling", int(sampling))
+    thr = field.add("Threshold")
+    field.setNumber(thr, "InField", dist)
+    field.setNumber(thr, "SizeMin", size_min)
+    field.setNumber(thr, "SizeMax", size_max)
+    field.setNumber(thr, "DistMin", 0.0)
+    field.setNumber(thr, "DistMax", dist_max)
+    return thr
+
+
+def use_size_fields(fields: list[int]) -> None:
+    """Make the minimum of ``fields`` the only source of element sizes."""
+    field = gmsh.model.mesh.field
+    if len(fields) == 1:
+        background = fields[0]
+    else:
+        background = field.add("Min")
+        field.setNumbers(background, "FieldsList", fields)
+    field.setAsBackgroundMesh(background)
+    for source in ("MeshSizeFromPoints", "MeshSizeFromCurvature", "MeshSizeExtendFromBoundary"):
+        gmsh.option.setNumber(f"Mesh.{source}", 0)
+
+
+def add_groups(dim: int, groups: dict[str, list[int]]) -> None:
+    """One physical group per non-empty name."""
+    for name, tags in groups.items():
+        if tags:
+            gmsh.model.addPhysicalGroup(dim, sorted(tags), name=name)

@@ -1,0 +1,122 @@
+"""Gmsh OCC construction of the pillar-array host (see femli.geometry.pillar)."""
+
+import math
+
+import gmsh
+
+from femli.errors import GeometryError
+from femli.geometry import _occ
+from femli.geometry.base import GeometryInfo, MeshOptions
+from femli.geometry.pillar import PillarArray
+
+
+def build_pillar_array(spec: PillarArray, mesh: MeshOptions) -> GeometryInfo:
+    Lx, Ly, H = spec.size
+    unit = _occ.choose_unit(max(Lx, Ly, H))
+    _occ.declare_unit(unit)
+    s = 1.0 / unit  # metres -> model units
+    r, hp = spec.pillar_radius * s, spec.pillar_height * s
+    bands = spec.coating.resolved()
+    occ = gmsh.model.occ
+
+    # Each pillar is a stack of cylinders cut at the band boundaries; one cut of
+    # the box by all of them leaves the lateral faces split exactly there.
+    levels = sorted({0.0, 1.0, *(f for band in bands for f in band)})
+    box = occ.addBox(0, 0, 0, Lx * s, Ly * s, H * s)
+    box_volume = occ.getMass(3, box)
+    tools = []
+    for cx, cy in spec.pillar_centres():
+        for lo, hi in zip(levels, levels[1:]):
+            seg = occ.addCylinder(cx * s, cy * s, lo * hp, 0, 0, (hi - lo) * hp, r)
+            # OCC puts the cylinder seam at angle 0; turning it to 45 degrees keeps it
+            # off the mirror planes that cut the edge and corner pillars.
+            occ.rotate([(3, seg)], cx * s, cy * s, 0, 0, 0, 1, math.pi / 4)
+            tools.append((3, seg))
+    try:
+        out, _ = occ.cut([(3, box)], tools)
+    except Exception as exc:
+        raise GeometryError(f"pillar_array: OCC could not cut the pillars from the box ({exc})") from None
+    occ.synchronize()
+    volume = _occ.single_volume(out, "pillar_array")
+
+    tol = 1e-5 * max(Lx, Ly, H) * s  # OCC pads bounding boxes by its 1e-7 tolerance
+    centres = [(cx * s, cy * s) for cx, cy in spec.pillar_centres()]
+
+    def coated(z_fraction: float) -> bool:
+        return any(lo <= z_fraction <= hi for lo, hi in bands)
+
+    def flat_at(lo, hi, value):
+        return abs(lo - value) < tol and abs(hi - value) < tol
+
+    groups = {name: [] for name in ("host_coated", "host_bare", "current_collector", "separator",
+                                    "symmetry_xmin", "symmetry_xmax", "symmetry_ymin", "symmetry_ymax")}
+    plate, pillar_faces = [], []
+    for _, face in gmsh.model.getBoundary([(3, volume)], oriented=False):
+        x0, y0, z0, x1, y1, z1 = occ.getBoundingBox(2, face)
+        cx, cy, cz = occ.getCenterOfMass(2, face)
+        if flat_at(z0, z1, 0.0):
+            plate.append(face)
+            groups["host_coated" if spec.coating.coat_collector else "current_collector"].append(face)
+        elif flat_at(z0, z1, H * s):
+            groups["separator"].append(face)
+        elif flat_at(x0, x1, 0.0):
+            groups["symmetry_xmin"].append(face)
+        elif flat_at(x0, x1, Lx * s):
+            groups["symmetry_xmax"].append(face)
+        elif flat_at(y0, y1, 0.0):
+            groups["symmetry_ymin"].append(face)
+        elif flat_at(y0, y1, Ly * s):
+            groups["symmetry_ymax"].append(face)
+        elif z1 <= hp + tol and min(math.dist((cx, cy), c) for c in centres) <= r + tol:
+            pillar_faces.append(face)
+            # top face: coated iff a band reaches the top; lateral segment: by its mid-height
+            top = flat_at(z0, z1, hp)
+            groups["host_coated" if coated(1.0 if top else cz / hp) else "host_bare"].append(face)
+        else:
+            raise GeometryError(
+                f"pillar_array: cannot classify boundary face {face} "
+                f"(bounding box {x0:.4g}..{x1:.4g}, {y0:.4g}..{y1:.4g}, {z0:.4g}..{z1:.4g} x {unit:g} m)"
+            )
+
+    gmsh.model.addPhysicalGroup(3, [volume], name="electrolyte")
+    _occ.add_groups(2, groups)
+
+    # Coating edges: curves where two different host surfaces meet (coated/bare,
+    # pillar/collector); the surface current jumps there.
+    host_names = ("host_coated", "host_bare", "current_collector")
+    owner: dict[int, set[str]] = {}
+    for name in host_names:
+        for face in groups[name]:
+            for _, curve in gmsh.model.getBoundary([(2, face)], oriented=False):
+                owner.setdefault(abs(curve), set()).add(name)
+    edges = sorted(c for c, names in owner.items() if len(names) > 1)
+
+    hmin, hmax, grow = mesh.size_min * s, mesh.size_max * s, mesh.growth_distance * s
+    host = plate + pillar_faces
+    extent = max(max(bb[3:][i] - bb[i] for i in range(3)) for bb in (occ.getBoundingBox(2, f) for f in host))
+    fields = [_occ.distance_threshold("SurfacesList", host, hmin, hmax, grow, min(400, math.ceil(2 * extent / hmin)))]
+    if edges:
+        n = min(2000, math.ceil(8 * 2 * math.pi * r / hmin))
+        fields.append(_occ.distance_threshold("CurvesList", edges, hmin / 2, hmax, grow, n))
+    _occ.use_size_fields(fields)
+
+    def area(faces):
+        return sum(occ.getMass(2, f) for f in faces) * unit**2
+
+    layer = Lx * Ly * spec.pillar_height
+    electrolyte_volume = occ.getMass(3, volume) * unit**3
+    pillar_volume = box_volume * unit**3 - electrolyte_volume
+    host_area = area(host)
+    return GeometryInfo(
+        bounds=((0.0, 0.0, 0.0), (Lx, Ly, H)),
+        z_collector=0.0,
+        z_separator=H,
+        measures={
+            "porosity": 1.0 - pillar_volume / layer,
+            "porosity_closed_form": spec.porosity(),
+            "specific_area": area(pillar_faces) / layer,
+            "coated_area_fraction": area(groups["host_coated"]) / host_area,
+            "host_area": host_area,
+            "electrolyte_volume": electrolyte_volume,
+        },
+    )

@@ -1,0 +1,1 @@
+"""Small physics pieces that read like the equations; models compose them."""

@@ -1,0 +1,125 @@
+"""One study, end to end: config -> geometry -> mesh -> model -> solve -> analysis -> output.
+
+Every rank runs this; collective steps come first and rank-0-only work
+(metrics, report) last, so an error on rank 0 cannot strand the others inside a
+collective call.
+"""
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from femli.errors import FemliError
+
+
+@dataclass
+class RunResult:
+    study: object
+    out: Path
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return self.metrics.get("status", "unknown")
+
+
+class StageTimer(dict):
+    @contextmanager
+    def __call__(self, stage: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self[stage] = self.get(stage, 0.0) + time.perf_counter() - t0
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def run_study(study, out=None, comm=None, log=print) -> RunResult:
+    from femli.parallel import world
+
+    comm = comm or world()
+    out = Path(out or Path("results") / study.name)
+    result = RunResult(study, out)
+    timing = StageTimer()
+    manifest = {"study": study.resolved(), "mpi_size": comm.size, "start": _now(), "mesh_hash": study.mesh_hash()}
+    say = log if comm.rank == 0 else (lambda *a, **k: None)
+    try:
+        metrics = _pipeline(study, out, comm, timing, say)
+        metrics["status"] = "ok"
+    except (FemliError, KeyboardInterrupt) as err:
+        status = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
+        metrics = {"status": status, "error": str(err) or type(err).__name__, "timing": dict(timing)}
+        result.metrics = metrics
+        _finish(out, comm, metrics, manifest, status)
+        raise
+    result.metrics = metrics
+    _finish(out, comm, metrics, manifest, "ok")
+    say(f"results: {out.resolve()}  (metrics.json, manifest.json, fields/, report.md)")
+    return result
+
+
+def _finish(out, comm, metrics, manifest, status):
+    if comm.rank == 0:
+        from femli.output import versions, write_run_files
+
+        manifest |= {"end": _now(), "status": status, "versions": versions()}
+        write_run_files(out, metrics, manifest)
+
+
+def _pipeline(study, out, comm, timing, say) -> dict:
+    from femli.analysis.gather import ElectrodeSurface
+    from femli.analysis.run_metrics import collect_metrics
+    from femli.mesh import build_mesh
+    from femli.models import create_model
+    from femli.output import write_fields
+
+    say(f"femli: study '{study.name}' on {comm.size} rank(s)")
+    bundle = build_mesh(study.geometry, study.mesh, comm, key=study.mesh_hash())
+    timing.update(bundle.timing)
+    say(f"  mesh: {bundle.quality['cells']} cells{' (cached)' if bundle.cached else ''}, "
+        f"min quality {bundle.quality['min_quality']:.3f}")
+    with timing("assemble"):
+        model = create_model(study, bundle)
+        surface = ElectrodeSurface(model)
+    with timing("solve"):
+        stats = model.solve()
+    say(f"  solve: {stats.newton_iterations} Newton, {stats.krylov_iterations} Krylov iterations, {model.dofs()} dofs")
+    with timing("analysis"):
+        surface.update()
+        fields = surface.gather()
+        metrics = collect_metrics(study, model, bundle, fields, stats, comm)
+    with timing("output"):
+        if study.output.fields:
+            write_fields(out, comm, model.fields(), surface)
+        if comm.rank == 0 and study.output.report:
+            metrics["report"] = _report(out, study, metrics, fields, bundle, timing)
+    metrics["timing"] = dict(timing)
+    if comm.rank == 0:
+        _summary(say, metrics)
+    return metrics
+
+
+def _report(out, study, metrics, fields, bundle, timing):
+    """A failed figure must not lose the run: report problems land in metrics instead."""
+    from femli.report import write_report
+
+    try:
+        metrics["timing"] = dict(timing)
+        path = write_report(out, study, metrics, fields, (bundle.info.z_collector, bundle.info.z_separator))
+        return {"path": str(Path(path).name), "error": None}
+    except Exception as err:  # noqa: BLE001 - the report is optional output
+        return {"path": None, "error": f"{type(err).__name__}: {err}"}
+
+
+def _summary(say, m):
+    for name, s in m["surfaces"].items():
+        say(f"  {name:18s} mean {s['mean'] / 10:8.3f} mA/cm^2   max/mean {s['max_over_mean']:6.2f}   "
+            f"hot spots {len(s['hot_spots'])}")
+    d, b = m["deposition"], m["balance"]
+    say(f"  deposition height centroid {d['height_centroid']:.3f}, coated share {d['coated_share']:.3f}, "
+        f"charge balance error {b['relative_error']:.1e}")
