@@ -30,10 +30,13 @@ def _overrides(pairs: list[str]) -> dict:
         key, sep, value = item.partition("=")
         if not sep:
             raise FemliError(f"--set expects key=value (e.g. operating.current_density='4 mA/cm^2'), got {item!r}")
+        value = value.strip()
+        if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]  # quotes that a shell would have removed
         try:
             out[key.strip()] = json.loads(value)
         except json.JSONDecodeError:
-            out[key.strip()] = value.strip()
+            out[key.strip()] = value
     return out
 
 
@@ -41,7 +44,7 @@ def _study(args):
     from femli.config import load_study
 
     study = load_study(args.study)
-    return study.updated(_overrides(args.set)) if args.set else study
+    return study.updated(_overrides(args.set), origin=f"{args.study} with --set") if args.set else study
 
 
 def cmd_check(args) -> int:

@@ -5,13 +5,14 @@ with units are converted to SI at load time. ``load_study`` turns a file into a
 :class:`Study`; ``Study.updated`` makes a changed copy for parameter sweeps.
 """
 
+import copy
 import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from femli import materials
 from femli.errors import ConfigError
@@ -85,7 +86,8 @@ class Solver(_Section):
         "iterative", description="iterative: CG + GAMG; direct: MUMPS LU (small problems)"
     )
     newton_rtol: float = Field(1e-10, gt=0)
-    newton_atol: float = Field(1e-12, gt=0, description="absolute residual tolerance, in A (residual is a current)")
+    newton_atol: float = Field(0.0, ge=0, description="absolute residual tolerance in A; 0 = judge by newton_rtol alone")
+    newton_stol: float = Field(1e-12, ge=0, description="stop when the Newton update is this small relative to the solution")
     newton_max_it: int = Field(50, gt=0)
     krylov_rtol: float = Field(1e-10, gt=0)
     krylov_max_it: int = Field(1000, gt=0)
@@ -110,6 +112,7 @@ class Study(_Section):
     operating: Operating = Operating()
     solver: Solver = Solver()
     output: Output = Output()
+    _source: dict = PrivateAttr(default_factory=dict)  # the input as given, before presets were resolved
 
     @model_validator(mode="after")
     def _surfaces(self):
@@ -133,26 +136,31 @@ class Study(_Section):
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
-    def updated(self, changes: dict[str, Any]) -> "Study":
-        """A validated copy with dotted-key changes, e.g. {"operating.current_density": "4 mA/cm^2"}."""
-        data = self.resolved()
+    def updated(self, changes: dict[str, Any], origin: str = "(from Python)") -> "Study":
+        """A validated copy with dotted-key changes, e.g. {"operating.current_density": "4 mA/cm^2"}.
+
+        Changes apply to the study as given (not as resolved), so changing a
+        ``material`` preset changes the values taken from it.
+        """
+        data = copy.deepcopy(self._source) if self._source else self.resolved()
         for dotted, value in changes.items():
             node = data
             *parents, leaf = dotted.split(".")
-            for key in parents:
-                if not isinstance(node.get(key), dict):
-                    raise ConfigError(f"{dotted}: {key!r} is not a section of the study")
-                node = node[key]
-            if leaf not in node and not isinstance(node, dict):
-                raise ConfigError(f"{dotted}: unknown key")
+            for key in parents:  # sections left to their defaults are created; validation catches typos
+                node = node.setdefault(key, {})
+                if not isinstance(node, dict):
+                    raise ConfigError(f"{dotted}: {key!r} is a value, not a section of the study")
             node[leaf] = value
-        return study_from_dict(data)
+        return study_from_dict(data, origin)
+
+
+_GEOMETRY_KINDS = {cls.model_fields["kind"].annotation.__args__[0] for cls in get_args(get_args(Geometry)[0])}
 
 
 def _format_validation(err: ValidationError, origin: str) -> str:
     lines = [f"invalid study {origin}:"]
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-"))
+        loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith("function-") and p not in _GEOMETRY_KINDS)
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown key (check spelling; see docs/study-reference.md)"
@@ -164,7 +172,9 @@ def _format_validation(err: ValidationError, origin: str) -> str:
 
 def study_from_dict(data: dict[str, Any], origin: str = "(from Python)") -> Study:
     try:
-        return Study.model_validate(data)
+        study = Study.model_validate(data)
+        study._source = copy.deepcopy(data)
+        return study
     except ValidationError as err:
         raise ConfigError(_format_validation(err, origin)) from None
     except ConfigError as err:  # preset lookups inside validators

@@ -151,27 +151,27 @@ def _render_pyvista(path, tris, ids, vals, marks):
 
     pv.OFF_SCREEN = True
     # merge shared corners (global vertex ids) so smooth shading sees one connected surface
-    uniq, first, faces = np.unique(ids.ravel(), return_index=True, return_inverse=True)
+    _, first, faces = np.unique(ids.ravel(), return_index=True, return_inverse=True)
     mesh = pv.PolyData.from_regular_faces(tris.reshape(-1, 3)[first], faces.reshape(-1, 3))
     mesh.cell_data[CURRENT_LABEL] = vals
-    pl = pv.Plotter(off_screen=True, window_size=(1400, 1050))
+    pl = pv.Plotter(off_screen=True, window_size=(1500, 1050))
     try:
         pl.set_background("white")
         # strong ambient light: the colour must read as the current, not as the shading
         pl.add_mesh(mesh, scalars=CURRENT_LABEL, cmap="viridis", smooth_shading=True, ambient=0.5, diffuse=0.5,
-                    scalar_bar_args=dict(title=CURRENT_LABEL, color="black", vertical=True, position_x=0.84,
-                                         position_y=0.2, width=0.05, height=0.6, fmt="%.2f", n_labels=5,
-                                         title_font_size=20, label_font_size=18))
+                    scalar_bar_args=dict(title="plating current\ndensity (mA/cm²)", color="black", vertical=True,
+                                         position_x=0.88, position_y=0.2, width=0.045, height=0.6, fmt="%.2f",
+                                         n_labels=5, title_font_size=20, label_font_size=18))
         if len(marks):
             ball = pv.Sphere(radius=0.012 * mesh.length)
             pl.add_mesh(pv.PolyData(marks).glyph(geom=ball, scale=False, orient=False), color="red")
             pl.add_point_labels(marks, [str(i + 1) for i in range(len(marks))], font_size=20, point_size=1,
-                                shape_color="white", shape_opacity=0.7, always_visible=True)
-        pl.show_bounds(xtitle="x (µm)", ytitle="y (µm)", ztitle="z (µm)", color="black", font_size=14,
-                       location="outer", n_xlabels=3, n_ylabels=3, n_zlabels=3, fmt="%.0f", use_3d_text=False)
+                                text_color="white", shape_color="red", shape_opacity=0.85, always_visible=True)
+        pl.show_bounds(xtitle="x (um)", ytitle="y (um)", ztitle="z (um)", color="black", font_size=14,
+                       location="outer", n_xlabels=3, n_ylabels=3, n_zlabels=3, fmt="%.0f")  # VTK axis text has no µ
         pl.add_axes(color="black")
         pl.view_isometric()
-        pl.camera.zoom(1.1)
+        pl.camera.zoom(0.9)  # keep the outer axis labels inside the frame
         img = pl.screenshot(str(path), return_img=True)
     finally:
         pl.close()
@@ -192,7 +192,7 @@ def _render_matplotlib(path, tris, vals, marks):
     ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), zlim=(lo[2], hi[2]),
            xlabel="x (µm)", ylabel="y (µm)", zlabel="z (µm)")
     ax.set_box_aspect(np.maximum(hi - lo, 1e-3 * (hi - lo).max()))
-    ax.view_init(elev=30, azim=-135)
+    ax.view_init(elev=30, azim=45)  # same side as pyvista's isometric view
     ax.computed_zorder = False  # no z-buffer in mplot3d: draw the markers last so surfaces cannot hide them
     ax.zaxis.set_rotate_label(False)
     ax.set_zlabel("z (µm)", rotation=90)
@@ -207,7 +207,12 @@ def _render_matplotlib(path, tris, vals, marks):
 
 
 def _f(value, fmt=".3g", scale=1.0, unit=""):
-    return "–" if value is None else f"{value * scale:{fmt}}{unit}"
+    if value is None:
+        return "–"
+    try:
+        return f"{value * scale:{fmt}}{unit}"
+    except (TypeError, ValueError):  # an odd entry in metrics must not cost the whole report
+        return str(value)
 
 
 def _table(header, rows):
@@ -222,7 +227,9 @@ def _summary(metrics, surfaces, z_range, spots, factor):
         ratio = _get(metrics, "surfaces", s.name, "max_over_mean") or s.value[k] * s.area.sum() / (s.value @ s.area)
         out.append(f"The peak local current, {s.value[k] / MA_CM2:.3g} mA/cm², is {ratio:.2f}× the mean on "
                    f"{s.name}, near z = {_height(s.centroid[k, 2], z_range):.2f} of the cell height "
-                   f"(0 = collector, 1 = separator); {len(spots)} hot spot(s) exceed {factor:g}× the mean.")
+                   f"(0 = collector, 1 = separator); "
+                   f"{len(spots)} hot spot{'' if len(spots) == 1 else 's'} exceed{'s' if len(spots) == 1 else ''} "
+                   f"{factor:g}× the surface mean.")
     dep = metrics.get("deposition") or {}
     if dep.get("height_centroid") is not None:
         text = f"Plating is centred at z = {dep['height_centroid']:.2f} of the cell height"
@@ -262,11 +269,12 @@ def _markdown(study, metrics, surfaces, z_range, spots, figures):
     lines += _table(("quantity", "value"), rows) + [""]
 
     surf_metrics = g("surfaces") or {}
-    total = sum(m.get("total_current") or 0.0 for m in surf_metrics.values()) or None
-    rows = [(name, _f(m.get("area"), ",.0f", 1 / UM**2), _f(m.get("total_current") if total else None, ".1f", 100 / (total or 1), " %"),
-             _f(m.get("mean"), ".3g", 1 / MA_CM2), _f(m.get("max"), ".3g", 1 / MA_CM2), _f(m.get("max_over_mean"), ".2f"),
-             _f(m.get("cv"), ".3f"), _f(m.get("area_fraction_above_2x_mean"), ".2f", 100, " %"),
-             str(len(m.get("hot_spots") or [])))
+    total = sum(m.get("total_current") or 0.0 for m in surf_metrics.values())
+    rows = [(name, _f(m.get("area"), ",.0f", 1 / UM**2),
+             _f(m.get("total_current") if total else None, ".1f", 100 / (total or 1), " %"),
+             _f(m.get("mean"), ".3g", 1 / MA_CM2), _f(m.get("max"), ".3g", 1 / MA_CM2),
+             _f(m.get("max_over_mean"), ".2f"), _f(m.get("cv"), ".3f"),
+             _f(m.get("area_fraction_above_2x_mean"), ".2f", 100, " %"), str(len(m.get("hot_spots") or [])))
             for name, m in surf_metrics.items()]
     lines += _table(("surface", "area (µm²)", "share of current", "mean (mA/cm²)", "max (mA/cm²)", "max/mean", "CV",
                      "area > 2× mean", "hot spots"), rows) + [""]
@@ -293,7 +301,8 @@ def _markdown(study, metrics, surfaces, z_range, spots, figures):
     sigma = g("fracture", "max_principal_stress")
     if sigma and sigma.get("value") is not None:
         where = ", ".join(f"{v / UM:.1f}" for v in sigma.get("location") or [])
-        lines += [f"Largest principal stress: {sigma['value'] * 1e-6:.3g} MPa" + (f" at ({where}) µm." if where else "."), ""]
+        at = f" at ({where}) µm" if where else ""
+        lines += [f"Largest principal stress: {sigma['value'] * 1e-6:.3g} MPa{at}.", ""]
 
     captions = {"current_distribution": "Distribution of local plating current over each surface",
                 "current_vs_height": "Area-averaged plating current versus height",

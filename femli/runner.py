@@ -50,7 +50,6 @@ def run_study(study, out=None, comm=None, log=print) -> RunResult:
     say = log if comm.rank == 0 else (lambda *a, **k: None)
     try:
         metrics = _pipeline(study, out, comm, timing, say)
-        metrics["status"] = "ok"
     except (FemliError, KeyboardInterrupt) as err:
         status = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
         metrics = {"status": status, "error": str(err) or type(err).__name__, "timing": dict(timing)}
@@ -93,6 +92,7 @@ def _pipeline(study, out, comm, timing, say) -> dict:
         surface.update()
         fields = surface.gather()
         metrics = collect_metrics(study, model, bundle, fields, stats, comm)
+        metrics["status"] = "ok"  # solved and analysed; outputs follow
     with timing("output"):
         if study.output.fields:
             write_fields(out, comm, model.fields(), surface)

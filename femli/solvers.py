@@ -22,7 +22,7 @@ def petsc_options(solver) -> dict:
         "snes_linesearch_type": "bt",
         "snes_rtol": solver.newton_rtol,
         "snes_atol": solver.newton_atol,
-        "snes_stol": 0.0,
+        "snes_stol": solver.newton_stol,
         "snes_max_it": solver.newton_max_it,
         "ksp_rtol": solver.krylov_rtol,
         "ksp_max_it": solver.krylov_max_it,

@@ -33,9 +33,9 @@ def _surfaces():
     strip = _grid(np.array([0, 50, 0]) * UM, np.array([100, 0, 0]) * UM, np.array([0, 0, 60]) * UM, 14, 12, 10_000)
     out = []
     for name, (verts, ids, area), base in (("current_collector", plate, 16.0), ("host_bare", strip, 12.0)):
-        r2 = ((verts.mean(axis=1) - HOT) ** 2).sum(axis=1)
         c = verts.mean(axis=1)
-        value = base * (1 + 0.3 * c[:, 2] / HEIGHT + 0.1 * np.cos(c[:, 0] / (15 * UM))) + 60.0 * np.exp(-r2 / (2 * (8 * UM) ** 2))
+        hot = 60.0 * np.exp(-((c - HOT) ** 2).sum(axis=1) / (2 * (8 * UM) ** 2))
+        value = base * (1 + 0.3 * c[:, 2] / HEIGHT + 0.1 * np.cos(c[:, 0] / (15 * UM))) + hot
         out.append(SurfaceField(name, verts, ids, area, value))
     return out
 
@@ -48,8 +48,9 @@ def _metrics(surfaces, factor=2.0):
         hot = v > factor * mean
         spots = []
         if hot.any():
-            spots.append({"centroid": ((s.centroid[hot] * a[hot, None]).sum(0) / a[hot].sum()).tolist(),
-                          "area": float(a[hot].sum()), "peak": float(v[hot].max()), "current": float(v[hot] @ a[hot])})
+            centroid = (s.centroid[hot] * a[hot, None]).sum(0) / a[hot].sum()
+            spots.append({"centroid": centroid.tolist(), "area": float(a[hot].sum()), "peak": float(v[hot].max()),
+                          "current": float(v[hot] @ a[hot])})
         per[s.name] = {"area": float(a.sum()), "total_current": float(v @ a), "mean": float(mean), "max": float(v.max()),
                        "max_over_mean": float(v.max() / mean),
                        "cv": float(np.sqrt(((v - mean) ** 2) @ a / a.sum()) / mean),
@@ -113,11 +114,13 @@ def test_report_tolerates_missing_blocks_and_failed_rendering(tmp_path, study, m
     for key in ("deposition", "cell", "timing"):
         del metrics[key]
     metrics["status"] = "failed"
+    metrics["fracture"] = {"flaws": [{"name": "notch", "K_I_max": 0.4e6, "K_IC": 1.0e6, "K_ratio": 0.4, "G_max": 1.2}]}
     text = write_report(tmp_path, study, metrics, surfaces, (0.0, HEIGHT)).read_text()
 
     _check_png(tmp_path / "figures" / "surface_current.png")  # matplotlib fallback
     assert "Run status: failed" in text
     assert "coated surface" not in text
+    assert "| notch | 0.4 | 1 | 0.400 | 1.2 |" in text
 
 
 def test_report_survives_a_failing_figure(tmp_path, study, monkeypatch):

@@ -1,0 +1,206 @@
+"""From a geometry spec to a distributed DOLFINx mesh with named tags.
+
+Rank 0 runs Gmsh (geometry, 3D mesh, quality) and writes ``<key>.msh`` plus
+``<key>.json`` into the mesh cache; every later run with the same key reads
+them instead. The mesh always reaches DOLFINx through the .msh file, so a fresh
+and a cached run see the identical mesh. DOLFINx then distributes it over the
+communicator. Any failure on rank 0 becomes a GeometryError on every rank.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import gmsh
+import numpy as np
+
+from femli.errors import ConfigError, GeometryError
+from femli.geometry import _occ
+from femli.geometry.base import GeometryInfo, GeometrySpec, MeshOptions
+
+if TYPE_CHECKING:
+    import dolfinx
+
+
+@dataclass
+class MeshBundle:
+    mesh: dolfinx.mesh.Mesh
+    cell_tags: dolfinx.mesh.MeshTags
+    facet_tags: dolfinx.mesh.MeshTags
+    names: dict[str, tuple[int, int]]  # physical name -> (dim, tag)
+    info: GeometryInfo
+    quality: dict  # cells, vertices, min/mean_quality (minSICN), min/max_edge (m)
+    hash: str
+    cached: bool
+    timing: dict  # seconds: geometry (0 when cached), mesh
+
+    def tag(self, name: str, dim: int = 2) -> int:
+        found = self.names.get(name)
+        if found is None or found[0] != dim:
+            available = sorted(n for n, (d, _) in self.names.items() if d == dim)
+            raise ConfigError(f"the geometry has no {dim}D region named {name!r}; available: {', '.join(available) or 'none'}")
+        return found[1]
+
+    def has(self, name: str) -> bool:
+        return name in self.names
+
+
+def cache_directory(cache_dir: str | Path | None = None) -> Path:
+    if cache_dir is None:
+        cache_dir = os.environ.get("FEMLI_CACHE") or Path.home() / ".cache" / "femli" / "meshes"
+    return Path(cache_dir).expanduser()
+
+
+@contextlib.contextmanager
+def _gmsh_session(name: str):
+    """A fresh gmsh model; initialise/finalise gmsh unless the caller already did."""
+    owner = not gmsh.isInitialized()
+    if owner:
+        # interruptible=False: gmsh may not install signal handlers off the main thread
+        gmsh.initialize(readConfigFiles=False, interruptible=False)
+    gmsh.option.setNumber("General.Terminal", 1 if os.environ.get("FEMLI_GMSH_VERBOSE") else 0)
+    gmsh.model.add(name)
+    try:
+        yield
+    finally:
+        if owner:
+            gmsh.finalize()
+        else:
+            gmsh.model.remove()
+
+
+def _atomic_write(path: Path, write) -> None:
+    """``write(tmp)`` then rename, so readers never see a half-written cache file."""
+    # keep the suffix: gmsh picks the file format from it
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _quality() -> dict:
+    types, elem_tags, elem_nodes = gmsh.model.mesh.getElements(3)
+    if list(types) != [4]:
+        raise GeometryError(f"expected a pure linear tetrahedral mesh, got Gmsh element types {list(types)}")
+    i = 0
+    q = gmsh.model.mesh.getElementQualities(elem_tags[i], "minSICN")
+    node_tags, coords, _ = gmsh.model.mesh.getNodes()
+    xyz = np.zeros((int(node_tags.max()) + 1, 3))
+    xyz[node_tags.astype(np.int64)] = coords.reshape(-1, 3)
+    tets = elem_nodes[i].astype(np.int64).reshape(-1, 4)
+    pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+    edges = np.concatenate([np.linalg.norm(xyz[tets[:, a]] - xyz[tets[:, b]], axis=1) for a, b in pairs])
+    return {
+        "cells": int(len(tets)),
+        "vertices": int(len(np.unique(tets))),
+        "min_quality": float(q.min()),
+        "mean_quality": float(q.mean()),
+        "min_edge": float(edges.min()),
+        "max_edge": float(edges.max()),
+    }
+
+
+def _generate(geometry: GeometrySpec, options: MeshOptions, path: Path) -> tuple[GeometryInfo, dict, dict]:
+    """Build, mesh and write ``path`` (.msh) and its .json; returns (info, quality, timing)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stage = "building the geometry"
+    with _gmsh_session(path.stem):
+        try:
+            t0 = time.perf_counter()
+            info = geometry.build(options)
+            gmsh.model.occ.synchronize()
+            t1 = time.perf_counter()
+            stage = "meshing"
+            # one thread: HXT's result depends on the thread count
+            gmsh.option.setNumber("General.NumThreads", 1)
+            gmsh.option.setNumber("Mesh.Algorithm3D", options.algorithm3d)
+            gmsh.option.setNumber("Mesh.Optimize", int(options.optimize))
+            gmsh.model.mesh.generate(3)
+            if not any(len(t) for t in gmsh.model.mesh.getElements(3)[1]):
+                raise GeometryError(f"{type(geometry).__name__}: Gmsh produced no tetrahedra (empty 3D mesh)")
+            if options.optimize:
+                gmsh.model.mesh.optimize("Netgen")
+            unit = _occ.declared_unit()
+            if unit != 1.0:
+                gmsh.model.mesh.affineTransform([unit, 0, 0, 0, 0, unit, 0, 0, 0, 0, unit, 0])
+            quality = _quality()
+            t2 = time.perf_counter()
+        except GeometryError:
+            raise
+        except Exception as exc:
+            raise GeometryError(f"{type(geometry).__name__}: Gmsh failed while {stage}: {exc}") from None
+        gmsh.option.setNumber("Mesh.Binary", 1)
+        _atomic_write(path, lambda tmp: gmsh.write(str(tmp)))
+    meta = {"info": dataclasses.asdict(info), "quality": quality}
+    _atomic_write(path.with_suffix(".json"), lambda tmp: tmp.write_text(json.dumps(meta, indent=1)))
+    return info, quality, {"geometry": t1 - t0, "mesh": t2 - t1}
+
+
+def generate_msh(geometry: GeometrySpec, options: MeshOptions, path: str | Path) -> tuple[GeometryInfo, dict]:
+    """Rank-0 part of :func:`build_mesh`: write ``path`` (.msh, metres) and its .json."""
+    info, quality, _ = _generate(geometry, options, Path(path))
+    return info, quality
+
+
+def _read_meta(path: Path) -> tuple[GeometryInfo, dict]:
+    meta = json.loads(path.read_text())
+    info = meta["info"]
+    info["bounds"] = tuple(tuple(float(v) for v in corner) for corner in info["bounds"])
+    return GeometryInfo(**info), meta["quality"]
+
+
+def build_mesh(
+    geometry: GeometrySpec,
+    options: MeshOptions,
+    comm,
+    key: str,
+    cache_dir: str | Path | None = None,
+    use_cache: bool = True,
+) -> MeshBundle:
+    """Collective: the distributed mesh of ``geometry``, cached under ``key``."""
+    from dolfinx.io import gmsh as gmshio
+
+    msh = cache_directory(cache_dir) / f"{key}.msh"
+    meta = msh.with_suffix(".json")
+    root = comm.rank == 0
+    session = _gmsh_session(key) if root else contextlib.nullcontext()
+    with session:
+        error = payload = None
+        if root:
+            try:
+                cached = use_cache and msh.is_file() and meta.is_file()
+                timing = {"geometry": 0.0, "mesh": 0.0}
+                if not cached:
+                    _, _, timing = _generate(geometry, options, msh)
+                t0 = time.perf_counter()
+                info, quality = _read_meta(meta)
+                gmsh.open(str(msh))
+                payload = (info, quality, cached, timing, t0)
+            except GeometryError as exc:
+                error = str(exc)
+            except Exception as exc:
+                error = f"{type(geometry).__name__}: cannot mesh ({type(exc).__name__}: {exc}); cache file {msh}"
+        error = comm.bcast(error, root=0)
+        if error is not None:
+            raise GeometryError(error)
+        try:
+            data = gmshio.model_to_mesh(gmsh.model, comm, 0, gdim=3)
+        except Exception as exc:
+            raise GeometryError(f"DOLFINx could not read the Gmsh mesh {msh}: {exc}") from None
+    if root:
+        info, quality, cached, timing, t0 = payload
+        timing["mesh"] += time.perf_counter() - t0
+    info, quality, cached, timing = comm.bcast((info, quality, cached, timing) if root else None, root=0)
+    names = {name: (int(g.dim), int(g.tag)) for name, g in data.physical_groups.items()}
+    return MeshBundle(data.mesh, data.cell_tags, data.facet_tags, names, info, quality, key, cached, timing)

@@ -1,0 +1,69 @@
+"""Bad input gets one clear message naming the parameter, exit status 2, no traceback."""
+
+import pytest
+
+from conftest import PROBLEMS, run_cli
+
+STUDY = PROBLEMS / "pillar_host.toml"
+
+CASES = [
+    # (--set overrides, words the message must contain)
+    (["geometry.pillar_radius='11 um'"], ["pillar_radius", "overlap"]),
+    (["geometry.pillar_radius='10 um'"], ["pillar_radius", "touch"]),
+    (["geometry.gap=null", "geometry.cell_height='30 um'"], ["pillar_height", "cell_height"]),
+    (["geometry.coating.bottom_fraction=1.5"], ["bottom_fraction", "[0, 1]"]),
+    (["geometry.coating.bands=[[0.2, 1.3]]"], ["bands", "0 <= lo < hi <= 1"]),
+    (["geometry.pillar_radius='-5 um'"], ["pillar_radius", "greater than 0"]),
+    (["geometry.pitch='20 mA/cm^2'"], ["pitch", "expected units compatible with m"]),
+    (["electrolyte.conductivity='-1 S/m'"], ["electrolyte.conductivity", "greater than 0"]),
+    (["operating.current_density='2 mA'"], ["operating.current_density", "A/m^2"]),
+    (["operating.current_densty='2 mA/cm^2'"], ["operating.current_densty", "unknown key"]),
+    (["electrolyte.material='LiPF6_typo'"], ["LiPF6_typo", "known presets"]),
+    (["kinetics.host_bare.film_resistance='1 ohm*cm^2'"], ["film_resistance", "linear"]),
+]
+
+
+@pytest.mark.parametrize("overrides, words", CASES, ids=[c[0][0].split("=")[0] for c in CASES])
+def test_bad_parameter_is_named(overrides, words, tmp_path):
+    args = ["run", STUDY, "--out", tmp_path]
+    for o in overrides:
+        args += ["--set", o]
+    res = run_cli(args)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+    for w in words:
+        assert w in res.stderr, f"{w!r} not in: {res.stderr}"
+
+
+def test_missing_study_file(tmp_path):
+    res = run_cli(["check", tmp_path / "nope.toml"])
+    assert res.returncode == 2 and "study file not found" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_invalid_toml(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[geometry\nkind = 1\n")
+    res = run_cli(["check", bad])
+    assert res.returncode == 2 and "not valid TOML" in res.stderr
+
+
+def test_electrode_surface_without_kinetics(tmp_path):
+    """Dropping [kinetics.host_coated] must not silently make the coating insulating."""
+    text = STUDY.read_text().replace("[kinetics.host_coated]", "[unused_section]")
+    text = text.split("[unused_section]")[0] + "[kinetics.current_collector]" + text.split("[kinetics.current_collector]")[1]
+    study = tmp_path / "study.toml"
+    study.write_text(text)
+    res = run_cli(["run", study, "--out", tmp_path / "out", "--set", "geometry.cells=[1,1]", "--set", "mesh.size_max='6 um'", "--set", "mesh.size_min='3 um'"])
+    assert res.returncode == 2, res.stderr
+    assert "host_coated" in res.stderr and "kinetics" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_solver_failure_is_reported(tmp_path):
+    """A Newton solve that cannot converge names the cause and keeps a failed metrics.json."""
+    res = run_cli(["run", STUDY, "--out", tmp_path, "--set", "geometry.cells=[1,1]", "--set", "mesh.size_max='6 um'",
+                   "--set", "mesh.size_min='3 um'", "--set", "solver.newton_max_it=1", "--set", "output.report=false"])
+    assert res.returncode == 2, res.stderr
+    assert "Newton did not converge" in res.stderr and "Traceback" not in res.stderr
+    import json
+
+    assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "failed"
