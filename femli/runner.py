@@ -19,6 +19,7 @@ class RunResult:
     study: object
     out: Path
     metrics: dict = field(default_factory=dict)
+    surfaces: list | None = None  # SurfaceField per electrode surface, on rank 0 (None on other ranks)
 
     @property
     def status(self) -> str:
@@ -49,7 +50,7 @@ def run_study(study, out=None, comm=None, log=print) -> RunResult:
     manifest = {"study": study.resolved(), "mpi_size": comm.size, "start": _now(), "mesh_hash": study.mesh_hash()}
     say = log if comm.rank == 0 else (lambda *a, **k: None)
     try:
-        metrics = _pipeline(study, out, comm, timing, say)
+        metrics, result.surfaces = _pipeline(study, out, comm, timing, say)
     except (FemliError, KeyboardInterrupt) as err:
         status = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
         metrics = {"status": status, "error": str(err) or type(err).__name__, "timing": dict(timing)}
@@ -101,7 +102,7 @@ def _pipeline(study, out, comm, timing, say) -> dict:
     metrics["timing"] = dict(timing)
     if comm.rank == 0:
         _summary(say, metrics)
-    return metrics
+    return metrics, fields
 
 
 def _report(out, study, metrics, fields, bundle, timing):
