@@ -62,6 +62,8 @@ class Kinetics(_Section):
 
     @model_validator(mode="after")
     def _resolve(self):
+        if self.film_resistance > 0 and self.model in ("butler_volmer", "tafel"):
+            raise ValueError(f"film_resistance > 0 is supported with 'linear' or 'primary' kinetics only, not {self.model!r}")
         base = materials.preset("kinetics", self.material) if self.material else {}
         for key in ("exchange_current_density", "alpha_a", "alpha_c"):
             if getattr(self, key) is None:
