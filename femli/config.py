@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from femli import materials
 from femli.errors import ConfigError
 from femli.geometry import Geometry, MeshOptions
+from femli.geometry.base import ELECTRODE_SURFACES
 from femli.units import AreaResistance, Conductivity, CurrentDensity, PositiveCurrentDensity, Temperature
 
 
@@ -120,6 +121,11 @@ class Study(_Section):
     def _surfaces(self):
         if not self.kinetics:
             raise ValueError("kinetics: name at least one electrode surface")
+        unknown = [n for n in self.kinetics if n not in ELECTRODE_SURFACES]
+        if unknown:
+            raise ValueError(
+                f"kinetics: {unknown} cannot carry an electrode reaction; electrode surfaces are {list(ELECTRODE_SURFACES)}"
+            )
         if self.operating.counter in self.kinetics:
             raise ValueError(f"operating.counter {self.operating.counter!r} cannot also be an electrode in [kinetics]")
         return self
@@ -133,7 +139,12 @@ class Study(_Section):
         from femli import __version__
 
         payload = json.dumps(
-            {"geometry": self.geometry.model_dump(mode="json"), "mesh": self.mesh.model_dump(mode="json"), "femli": __version__},
+            {
+                "geometry": self.geometry.model_dump(mode="json"),
+                "mesh": self.mesh.model_dump(mode="json"),
+                "femli": __version__,
+                "builders": _builder_fingerprint(),
+            },
             sort_keys=True,
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
@@ -154,6 +165,15 @@ class Study(_Section):
                     raise ConfigError(f"{dotted}: {key!r} is a value, not a section of the study")
             node[leaf] = value
         return study_from_dict(data, origin)
+
+
+def _builder_fingerprint() -> str:
+    """Hash of the geometry and meshing code, so a changed builder never reuses a stale cached mesh."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("geometry/*.py"), root / "mesh.py"]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 _GEOMETRY_KINDS = {cls.model_fields["kind"].annotation.__args__[0] for cls in get_args(get_args(Geometry)[0])}

@@ -92,12 +92,11 @@ def _quality() -> dict:
     types, elem_tags, elem_nodes = gmsh.model.mesh.getElements(3)
     if list(types) != [4]:
         raise GeometryError(f"expected a pure linear tetrahedral mesh, got Gmsh element types {list(types)}")
-    i = 0
-    q = gmsh.model.mesh.getElementQualities(elem_tags[i], "minSICN")
+    q = gmsh.model.mesh.getElementQualities(elem_tags[0], "minSICN")
     node_tags, coords, _ = gmsh.model.mesh.getNodes()
     xyz = np.zeros((int(node_tags.max()) + 1, 3))
     xyz[node_tags.astype(np.int64)] = coords.reshape(-1, 3)
-    tets = elem_nodes[i].astype(np.int64).reshape(-1, 4)
+    tets = elem_nodes[0].astype(np.int64).reshape(-1, 4)
     pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
     edges = np.concatenate([np.linalg.norm(xyz[tets[:, a]] - xyz[tets[:, b]], axis=1) for a, b in pairs])
     return {
@@ -129,8 +128,6 @@ def _generate(geometry: GeometrySpec, options: MeshOptions, path: Path) -> tuple
             gmsh.model.mesh.generate(3)
             if not any(len(t) for t in gmsh.model.mesh.getElements(3)[1]):
                 raise GeometryError(f"{type(geometry).__name__}: Gmsh produced no tetrahedra (empty 3D mesh)")
-            if options.optimize:
-                gmsh.model.mesh.optimize("Netgen")
             unit = _occ.declared_unit()
             if unit != 1.0:
                 gmsh.model.mesh.affineTransform([unit, 0, 0, 0, 0, unit, 0, 0, 0, 0, unit, 0])
@@ -139,11 +136,13 @@ def _generate(geometry: GeometrySpec, options: MeshOptions, path: Path) -> tuple
         except GeometryError:
             raise
         except Exception as exc:
-            raise GeometryError(f"{type(geometry).__name__}: Gmsh failed while {stage}: {exc}") from None
+            # the gmsh API raises plain Exception carrying Gmsh's last error message
+            cause = f"Gmsh: {exc}" if type(exc) is Exception else f"{type(exc).__name__}: {exc}"
+            raise GeometryError(f"{type(geometry).__name__}: failed while {stage} ({cause})") from None
         gmsh.option.setNumber("Mesh.Binary", 1)
         _atomic_write(path, lambda tmp: gmsh.write(str(tmp)))
     meta = {"info": dataclasses.asdict(info), "quality": quality}
-    _atomic_write(path.with_suffix(".json"), lambda tmp: tmp.write_text(json.dumps(meta, indent=1)))
+    _atomic_write(path.with_suffix(".json"), lambda tmp: tmp.write_text(json.dumps(meta, indent=2)))
     return info, quality, {"geometry": t1 - t0, "mesh": t2 - t1}
 
 
@@ -160,6 +159,27 @@ def _read_meta(path: Path) -> tuple[GeometryInfo, dict]:
     return GeometryInfo(**info), meta["quality"]
 
 
+def _root_prepare(geometry, options, msh: Path, use_cache: bool):
+    """Rank 0: make sure the cache files exist and open the mesh in gmsh."""
+    meta = msh.with_suffix(".json")
+    cached = use_cache and msh.is_file() and meta.is_file()
+    timing = {"geometry": 0.0, "mesh": 0.0}
+    if not cached:
+        _, _, timing = _generate(geometry, options, msh)
+    t0 = time.perf_counter()
+    info, quality = _read_meta(meta)
+    gmsh.open(str(msh))
+    return info, quality, cached, timing, t0
+
+
+def _wait_for_root(comm) -> None:
+    """Sleep rather than spin in MPI while rank 0 runs Gmsh (the cores may be shared)."""
+    request = comm.Ibarrier()
+    while comm.rank != 0 and not request.Test():
+        time.sleep(0.01)
+    request.Wait()
+
+
 def build_mesh(
     geometry: GeometrySpec,
     options: MeshOptions,
@@ -172,25 +192,17 @@ def build_mesh(
     from dolfinx.io import gmsh as gmshio
 
     msh = cache_directory(cache_dir) / f"{key}.msh"
-    meta = msh.with_suffix(".json")
     root = comm.rank == 0
-    session = _gmsh_session(key) if root else contextlib.nullcontext()
-    with session:
+    with _gmsh_session(key) if root else contextlib.nullcontext():
         error = payload = None
         if root:
             try:
-                cached = use_cache and msh.is_file() and meta.is_file()
-                timing = {"geometry": 0.0, "mesh": 0.0}
-                if not cached:
-                    _, _, timing = _generate(geometry, options, msh)
-                t0 = time.perf_counter()
-                info, quality = _read_meta(meta)
-                gmsh.open(str(msh))
-                payload = (info, quality, cached, timing, t0)
+                payload = _root_prepare(geometry, options, msh, use_cache)
             except GeometryError as exc:
                 error = str(exc)
             except Exception as exc:
                 error = f"{type(geometry).__name__}: cannot mesh ({type(exc).__name__}: {exc}); cache file {msh}"
+        _wait_for_root(comm)
         error = comm.bcast(error, root=0)
         if error is not None:
             raise GeometryError(error)
@@ -198,9 +210,10 @@ def build_mesh(
             data = gmshio.model_to_mesh(gmsh.model, comm, 0, gdim=3)
         except Exception as exc:
             raise GeometryError(f"DOLFINx could not read the Gmsh mesh {msh}: {exc}") from None
-    if root:
+    if root:  # "mesh" time includes reading the file and distributing it
         info, quality, cached, timing, t0 = payload
         timing["mesh"] += time.perf_counter() - t0
-    info, quality, cached, timing = comm.bcast((info, quality, cached, timing) if root else None, root=0)
+        payload = (info, quality, cached, timing)
+    info, quality, cached, timing = comm.bcast(payload, root=0)
     names = {name: (int(g.dim), int(g.tag)) for name, g in data.physical_groups.items()}
     return MeshBundle(data.mesh, data.cell_tags, data.facet_tags, names, info, quality, key, cached, timing)

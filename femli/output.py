@@ -38,12 +38,10 @@ def write_fields(out: Path, comm, volume: dict, surface) -> Path:
         for name, u in volume.items():
             if name != "potential":
                 f.write_function(u)
-    sid = fem.Function(surface.W, name="surface_id")
-    sid.x.array[:] = surface.cell_surface[: len(sid.x.array)]
     with io.XDMFFile(comm, str(tmp / "electrode_surface.xdmf"), "w") as f:
         f.write_mesh(surface.submesh)
         f.write_function(surface.current)
-        f.write_function(sid)
+        f.write_function(surface.surface_id())
     comm.barrier()
     if comm.rank == 0:
         shutil.rmtree(final, ignore_errors=True)

@@ -51,15 +51,18 @@ def run_study(study, out=None, comm=None, log=print) -> RunResult:
     say = log if comm.rank == 0 else (lambda *a, **k: None)
     try:
         metrics, result.surfaces = _pipeline(study, out, comm, timing, say)
-    except (FemliError, KeyboardInterrupt) as err:
+    except BaseException as err:  # record every failure; the caller decides how to report it
         status = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
         metrics = {"status": status, "error": str(err) or type(err).__name__, "timing": dict(timing)}
+        if not isinstance(err, (FemliError, KeyboardInterrupt)):
+            metrics["error"] = f"internal error {type(err).__name__}: {err}"
         result.metrics = metrics
         _finish(out, comm, metrics, manifest, status)
         raise
     result.metrics = metrics
     _finish(out, comm, metrics, manifest, "ok")
-    say(f"results: {out.resolve()}  (metrics.json, manifest.json, fields/, report.md)")
+    written = ["metrics.json", "manifest.json"] + ["fields/"] * study.output.fields + ["report.md"] * study.output.report
+    say(f"results: {out.resolve()}  ({', '.join(written)})")
     return result
 
 
@@ -122,5 +125,5 @@ def _summary(say, m):
         say(f"  {name:18s} mean {s['mean'] / 10:8.3f} mA/cm^2   max/mean {s['max_over_mean']:6.2f}   "
             f"hot spots {len(s['hot_spots'])}")
     d, b = m["deposition"], m["balance"]
-    say(f"  deposition height centroid {d['height_centroid']:.3f}, coated share {d['coated_share']:.3f}, "
-        f"charge balance error {b['relative_error']:.1e}")
+    coated = "" if d["coated_share"] is None else f", coated share {d['coated_share']:.3f}"
+    say(f"  deposition height centroid {d['height_centroid']:.3f}{coated}, charge balance error {b['relative_error']:.1e}")

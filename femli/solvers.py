@@ -24,12 +24,11 @@ def petsc_options(solver) -> dict:
         "snes_atol": solver.newton_atol,
         "snes_stol": solver.newton_stol,
         "snes_max_it": solver.newton_max_it,
-        "ksp_rtol": solver.krylov_rtol,
-        "ksp_max_it": solver.krylov_max_it,
-        "ksp_error_if_not_converged": False,
     }
     if solver.method == "iterative":
         opts |= {
+            "ksp_rtol": solver.krylov_rtol,
+            "ksp_max_it": solver.krylov_max_it,
             "ksp_type": "cg",
             "pc_type": "gamg",
             "pc_gamg_type": "agg",
@@ -69,7 +68,12 @@ class SolveStats:
 
 def newton_solve(problem, stats: SolveStats, load: float) -> int:
     """One SNES solve; returns PETSc's converged reason and records iterations."""
-    problem.solve()
+    from petsc4py import PETSc
+
+    try:
+        problem.solve()
+    except PETSc.Error as err:  # e.g. a bad petsc_options entry or a failed factorisation
+        raise SolverError(f"PETSc failed during the Newton solve at load factor {load:.3g}: {err}") from None
     snes = problem.solver
     reason = snes.getConvergedReason()
     its, lits = snes.getIterationNumber(), snes.getLinearSolveIterations()

@@ -20,6 +20,8 @@ CASES = [
     (["operating.current_densty='2 mA/cm^2'"], ["operating.current_densty", "unknown key"]),
     (["electrolyte.material='LiPF6_typo'"], ["LiPF6_typo", "known presets"]),
     (["kinetics.host_bare.film_resistance='1 ohm*cm^2'"], ["film_resistance", "linear"]),
+    (["kinetics.symmetry_xmin.model=linear"], ["symmetry_xmin", "cannot carry an electrode reaction"]),
+    (["mesh.size_min='5 um'", "mesh.size_max='2 um'"], ["size_min", "size_max"]),
 ]
 
 

@@ -73,7 +73,7 @@ def test_wagner_number_trend(small_study, tmp_path):
     fast kinetics approach the non-uniform primary distribution."""
     slow, cv_slow = _cv(small_study, 1e-3, tmp_path / "slow")
     fast, cv_fast = _cv(small_study, 1e3, tmp_path / "fast")
-    assert cv_slow < 0.01  # Wa ~ 1e4: uniform to 1 %
+    assert cv_slow < 0.01  # Wa = kappa R_ct / L ~ 6e5: uniform to 1 %
     assert cv_fast > 10 * cv_slow
     # uniform current: the deposition centroid is the area-weighted mean height of the electrode surface
     g = small_study.geometry
@@ -83,6 +83,13 @@ def test_wagner_number_trend(small_study, tmp_path):
     assert slow["deposition"]["height_centroid"] == pytest.approx(uniform, rel=0.02)
     # fast kinetics draw the current to the pillar tops, nearest the separator
     assert fast["deposition"]["height_centroid"] > slow["deposition"]["height_centroid"] + 0.05
+
+
+def test_uncoated_host(small_study, tmp_path):
+    """Coating fraction 0: no coated surface exists; its kinetics entry is simply unused."""
+    m = femli.run(small_study.updated({"geometry.coating.bottom_fraction": 0.0, "output.fields": False}), out=tmp_path).metrics
+    assert "host_coated" not in m["surfaces"] and m["deposition"]["coated_share"] is None
+    assert m["balance"]["relative_error"] < 1e-8
 
 
 @pytest.mark.mpi

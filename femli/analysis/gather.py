@@ -24,11 +24,11 @@ class ElectrodeSurface:
         facets = np.concatenate([ft.find(t) for t in tags]).astype(np.int32)
         order = np.argsort(facets)
         facets = facets[order]
-        self.surface_id = np.concatenate([np.full(len(ft.find(t)), i, dtype=np.int32) for i, t in enumerate(tags)])[order]
+        facet_surface = np.concatenate([np.full(len(ft.find(t)), i, dtype=np.int32) for i, t in enumerate(tags)])[order]
         self.submesh, self.entity_map, _, _ = dmesh.create_submesh(msh, 2, facets)
         sub_cells = np.arange(self.submesh.topology.index_map(2).size_local + self.submesh.topology.index_map(2).num_ghosts, dtype=np.int32)
         parent = self.entity_map.sub_topology_to_topology(sub_cells, inverse=False)
-        self.cell_surface = self.surface_id[np.searchsorted(facets, parent)]
+        self.cell_surface = facet_surface[np.searchsorted(facets, parent)]
         self.W = fem.functionspace(self.submesh, ("DG", 0))
         w = ufl.TestFunction(self.W)
         ds = model.ds
@@ -50,13 +50,19 @@ class ElectrodeSurface:
         self.current.x.array[:n] = self._assemble(self._current_form) / self.area
         self.current.x.scatter_forward()
 
+    def surface_id(self) -> fem.Function:
+        """Which electrode surface each facet belongs to (index into ``names``), for ParaView."""
+        sid = fem.Function(self.W, name="surface_id")
+        cells = np.arange(len(self.cell_surface), dtype=np.int32)
+        sid.x.array[self.W.dofmap.list[cells, 0]] = self.cell_surface
+        return sid
+
     def gather(self) -> list[SurfaceField] | None:
         """All electrode facets on rank 0 (None elsewhere), one SurfaceField per surface."""
         sub = self.submesh
         n = self.W.dofmap.index_map.size_local
         cells = np.arange(n, dtype=np.int32)
-        # DG0 dofs follow the owned cells of the submesh in order
-        dof_cells = np.array([self.W.dofmap.cell_dofs(c)[0] for c in cells], dtype=np.int64)
+        dof_cells = self.W.dofmap.list[cells, 0]
         geom = dmesh.entities_to_geometry(sub, 2, cells, False)
         xyz = sub.geometry.x[geom]
         sub.topology.create_connectivity(2, 0)

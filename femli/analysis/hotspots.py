@@ -65,8 +65,8 @@ def deposition(surfaces: list[SurfaceField], z_collector: float, z_separator: fl
     total = sum(float(c.sum()) for c in currents.values())
     z = np.concatenate([(s.centroid[:, 2] - z_collector) / (z_separator - z_collector) for s in surfaces])
     w = np.concatenate([currents[s.name] for s in surfaces])
-    coated = sum(float(currents[n].sum()) for n in currents if "coated" in n)
+    coated = [n for n in currents if "coated" in n]
     return {
         "height_centroid": float(w @ z / total) if total else None,
-        "coated_share": coated / total if total else None,
+        "coated_share": sum(float(currents[n].sum()) for n in coated) / total if total and coated else None,
     }

@@ -91,12 +91,17 @@ def build_pillar_array(spec: PillarArray, mesh: MeshOptions) -> GeometryInfo:
                 owner.setdefault(abs(curve), set()).add(name)
     edges = sorted(c for c, names in owner.items() if len(names) > 1)
 
+    # Distance fields sample each face on an n x n parametric grid: one field per
+    # face family, so the many small pillar faces do not get the plate's n.
     hmin, hmax, grow = mesh.size_min * s, mesh.size_max * s, mesh.growth_distance * s
-    host = plate + pillar_faces
-    extent = max(max(bb[3:][i] - bb[i] for i in range(3)) for bb in (occ.getBoundingBox(2, f) for f in host))
-    fields = [_occ.distance_threshold("SurfacesList", host, hmin, hmax, grow, min(400, math.ceil(2 * extent / hmin)))]
+    segment = max(hi - lo for lo, hi in zip(levels, levels[1:])) * hp
+    fields = [
+        _occ.distance_threshold("SurfacesList", faces, hmin, hmax, grow, min(500, math.ceil(extent / hmin) + 1))
+        for faces, extent in ((plate, max(Lx, Ly) * s), (pillar_faces, max(2 * math.pi * r, segment)))
+        if faces
+    ]
     if edges:
-        n = min(2000, math.ceil(8 * 2 * math.pi * r / hmin))
+        n = min(2000, math.ceil(2 * math.pi * r / (hmin / 4)))
         fields.append(_occ.distance_threshold("CurvesList", edges, hmin / 2, hmax, grow, n))
     _occ.use_size_fields(fields)
 
@@ -106,7 +111,7 @@ def build_pillar_array(spec: PillarArray, mesh: MeshOptions) -> GeometryInfo:
     layer = Lx * Ly * spec.pillar_height
     electrolyte_volume = occ.getMass(3, volume) * unit**3
     pillar_volume = box_volume * unit**3 - electrolyte_volume
-    host_area = area(host)
+    host_area = area(plate + pillar_faces)
     return GeometryInfo(
         bounds=((0.0, 0.0, 0.0), (Lx, Ly, H)),
         z_collector=0.0,

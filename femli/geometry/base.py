@@ -9,7 +9,9 @@ look boundaries up by those names, never by number.
 
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from femli.units import Length
 
@@ -23,8 +25,14 @@ class MeshOptions(BaseModel):
     size_max: Length = 4e-6
     size_min: Length = 1e-6
     growth_distance: Length = 10e-6
-    algorithm3d: int = 10  # HXT: parallel, fast; 1 = Delaunay
+    algorithm3d: Literal[1, 4, 7, 10] = 10  # gmsh 3D algorithm: 1 Delaunay, 4 Frontal, 7 MMG3D, 10 HXT
     optimize: bool = True
+
+    @model_validator(mode="after")
+    def _sizes(self):
+        if self.size_min > self.size_max:
+            raise ValueError(f"size_min ({self.size_min:.3g} m) must not exceed size_max ({self.size_max:.3g} m)")
+        return self
 
 
 # Surfaces that can carry an electrode reaction. A study must give each one that

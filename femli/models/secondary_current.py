@@ -58,12 +58,16 @@ class SecondaryCurrent:
         T = self.study.operating.temperature
         electrodes = {}
         for name, k in self.study.kinetics.items():
-            tag = self.bundle.tag(name)
-            if k.model == "insulating":
+            # e.g. host_coated when the coating fraction is 0: nothing to plate on, not an error
+            if k.model == "insulating" or name not in names:
                 continue
+            tag = self.bundle.tag(name)
             electrodes[name] = (tag, Kinetics(k.model, k.exchange_current_density, k.alpha_a, k.alpha_c, T, k.film_resistance))
         if not electrodes:
-            raise ConfigError("kinetics: every electrode surface is 'insulating'; no current can flow")
+            raise ConfigError(
+                f"kinetics: none of {list(self.study.kinetics)} is an electrode surface of this geometry "
+                f"(or all are 'insulating'); its surfaces are {sorted(n for n, (d, _) in names.items() if d == 2)}"
+            )
         return electrodes
 
     def overpotential(self):
