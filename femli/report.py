@@ -79,13 +79,14 @@ def _height(z, z_range):
 
 
 def _plot_distribution(path, surfaces, factor):
-    mean = _overall_mean(surfaces)
+    # each surface against its own mean: the hot-spot threshold is defined per surface
+    means = [float(s.area @ s.value / s.area.sum()) or 1.0 for s in surfaces]
     fig = Figure(figsize=(10, 4), layout="constrained")
     hist_ax, tail_ax = fig.subplots(1, 2)
-    lo = min(0.0, min(s.value.min() for s in surfaces) / mean)
-    hi = max(1.15 * factor, 1.03 * max(s.value.max() for s in surfaces) / mean)
+    lo = min(0.0, min(s.value.min() / m for s, m in zip(surfaces, means)))
+    hi = max(1.15 * factor, 1.03 * max(s.value.max() / m for s, m in zip(surfaces, means)))
     bins = np.linspace(lo, hi, 60)
-    for color, s in zip(COLORS, surfaces):
+    for color, s, mean in zip(COLORS, surfaces, means):
         x, w = s.value / mean, s.area / s.area.sum()
         hist_ax.hist(x, bins=bins, weights=w, histtype="step", lw=1.8, color=color, label=s.name)
         # exceedance curve: at x = k it reads directly as "area fraction above k x mean"
@@ -94,7 +95,7 @@ def _plot_distribution(path, surfaces, factor):
     for ax in (hist_ax, tail_ax):
         ax.axvline(1.0, color="0.6", lw=1, ls=":")
         ax.axvline(factor, color="crimson", lw=1.2, ls="--", label=f"hot-spot threshold ({factor:g}× mean)")
-        ax.set_xlabel("local current / mean over all electrode surfaces")
+        ax.set_xlabel("local current / mean of its surface")
         ax.set_xlim(lo, hi)
         ax.grid(alpha=0.3)
     hist_ax.set_ylabel("fraction of surface area per bin")
