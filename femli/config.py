@@ -18,7 +18,7 @@ from femli import materials
 from femli.errors import ConfigError
 from femli.geometry import Geometry, MeshOptions
 from femli.geometry.base import ELECTRODE_SURFACES
-from femli.units import AreaResistance, Conductivity, CurrentDensity, PositiveCurrentDensity, Temperature
+from femli.units import AreaResistance, Conductivity, PositiveCurrentDensity, Temperature, Voltage
 
 
 class _Section(BaseModel):
@@ -30,10 +30,10 @@ class ModelOptions(_Section):
     degree: Literal[1, 2] = Field(1, description="Lagrange degree of the potential")
 
 
-class Electrolyte(_Section):
-    """Ohmic electrolyte; ``material`` names a preset, explicit values override it."""
+class Conductor(_Section):
+    """An ionically conducting volume; ``material`` names a preset, explicit values override it."""
 
-    material: str | None = "LiPF6_EC_DMC_1M"
+    material: str | None = None
     conductivity: Conductivity | None = None
 
     @model_validator(mode="after")
@@ -43,6 +43,12 @@ class Electrolyte(_Section):
                 raise ValueError("give 'conductivity' or a 'material' preset")
             object.__setattr__(self, "conductivity", materials.preset("electrolyte", self.material)["conductivity"])
         return self
+
+
+class Electrolyte(Conductor):
+    """The main ion conductor (volume ``electrolyte``): a liquid electrolyte or a solid electrolyte."""
+
+    material: str | None = "LiPF6_EC_DMC_1M"
 
 
 class Kinetics(_Section):
@@ -75,13 +81,24 @@ class Kinetics(_Section):
 
 
 class Operating(_Section):
-    """Galvanostatic plating: ``current_density`` (positive = plating) enters
-    uniformly through the ``counter`` boundary; the host is held at phi_s = 0."""
+    """Plating (the electrode is held at phi_s = 0, U = 0 for Li/Li+).
 
-    mode: Literal["galvanostatic"] = "galvanostatic"
+    galvanostatic: ``current_density`` (positive = plating) enters uniformly through the
+    ``counter`` boundary.  potentiostatic: the electrolyte potential on ``counter`` is
+    held at ``voltage`` (positive = plating) relative to the electrode.
+    """
+
+    mode: Literal["galvanostatic", "potentiostatic"] = "galvanostatic"
     current_density: PositiveCurrentDensity = 20.0  # 2 mA/cm^2
+    voltage: Voltage | None = None
     counter: str = "separator"
     temperature: Temperature = 298.15
+
+    @model_validator(mode="after")
+    def _mode(self):
+        if self.mode == "potentiostatic" and (self.voltage is None or self.voltage <= 0):
+            raise ValueError("potentiostatic mode needs a positive 'voltage' (e.g. '50 mV') driving plating")
+        return self
 
 
 class Solver(_Section):
@@ -111,6 +128,7 @@ class Study(_Section):
     mesh: MeshOptions = MeshOptions()
     model: ModelOptions = ModelOptions()
     electrolyte: Electrolyte = Electrolyte()
+    phases: dict[str, Conductor] = Field(default_factory=dict, description="other conducting volumes by name")
     kinetics: dict[str, Kinetics] = Field(description="electrode surfaces by name; other surfaces are insulating")
     operating: Operating = Operating()
     solver: Solver = Solver()

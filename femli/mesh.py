@@ -45,8 +45,9 @@ class MeshBundle:
     def tag(self, name: str, dim: int = 2) -> int:
         found = self.names.get(name)
         if found is None or found[0] != dim:
-            available = sorted(n for n, (d, _) in self.names.items() if d == dim)
-            raise ConfigError(f"the geometry has no {dim}D region named {name!r}; available: {', '.join(available) or 'none'}")
+            available = ", ".join(sorted(n for n, (d, _) in self.names.items() if d == dim)) or "none"
+            other = f" ({name!r} is {found[0]}D)" if found else ""
+            raise ConfigError(f"the geometry has no {dim}D region named {name!r}{other}; available: {available}")
         return found[1]
 
     def has(self, name: str) -> bool:

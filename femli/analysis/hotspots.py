@@ -22,6 +22,7 @@ def surface_statistics(s: SurfaceField, factor: float = 2.0, max_spots: int = 50
         "total_current": total,
         "mean": mean,
         "max": float(s.value.max()),
+        "max_location": s.centroid[int(np.argmax(s.value))].tolist(),
         "min": float(s.value.min()),
         "max_over_mean": float(s.value.max() / mean) if mean != 0 else None,
         "cv": float(np.sqrt(var) / scale) if mean != 0 else None,
