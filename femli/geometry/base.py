@@ -38,7 +38,7 @@ class MeshOptions(BaseModel):
 # Surfaces that can carry an electrode reaction. A study must give each one that
 # its geometry contains a [kinetics.<name>] entry (model = "insulating" is a
 # valid entry), so that no electrode is silently left insulating.
-ELECTRODE_SURFACES = ("host_bare", "host_coated", "current_collector", "electrode", "li_contact", "crack_faces")
+ELECTRODE_SURFACES = ("host_bare", "host_coated", "current_collector", "electrode", "li_contact", "crack_faces", "protrusion")
 
 
 @dataclass
