@@ -29,6 +29,23 @@ ELECTROLYTES: dict[str, dict[str, Value]] = {
         "diffusivity": Value(1.0e-9, "m^2/s", "order 1e-9 m^2/s for ether electrolytes near 1 M (PFG-NMR averages); representative value"),
         "transference_number": Value(0.5, "-", "t+ ~0.5 reported for LiTFSI DOL/DME over 1-6 M (Suo et al. 2013)"),
     },
+    # Solid electrolytes: single-ion conductors (t+ = 1). Mechanical values are kept
+    # beside the conductivity for the electro-chemo-mechanics to come.
+    "LLZO": {
+        "conductivity": Value(0.05, "S/m", "~0.5 mS/cm for Al/Ta-doped cubic Li7La3Zr2O12 at 25 C (e.g. Murugan, Thangadurai & Weppner, Angew. Chem. Int. Ed. 46, 7778 (2007) report 3e-4 S/cm; doped garnets 0.4-1 mS/cm)"),
+        "youngs_modulus": Value(150e9, "Pa", "Ni et al., J. Mater. Sci. 47, 7978 (2012): E = 149.8 GPa by resonant ultrasound"),
+        "poisson_ratio": Value(0.26, "-", "Ni et al. (2012): nu = 0.257"),
+        "fracture_toughness": Value(1.0e6, "Pa*m^0.5", "~1 MPa m^0.5 (Wolfenstine et al., J. Mater. Sci. 48, 5846 (2013): 1.25 MPa m^0.5 by indentation)"),
+    },
+    "Li6PS5Cl": {
+        "conductivity": Value(0.2, "S/m", "~2 mS/cm for argyrodite Li6PS5Cl at 25 C (cold-pressed pellets 1-3 mS/cm; e.g. Kraft et al., J. Am. Chem. Soc. 139, 10909 (2017))"),
+        "youngs_modulus": Value(22e9, "Pa", "~22 GPa (Deng et al., J. Electrochem. Soc. 163, A67 (2016), first-principles elastic constants of argyrodites)"),
+        "fracture_toughness": Value(0.2e6, "Pa*m^0.5", "~0.2 MPa m^0.5 for sulfide electrolytes (McGrogan et al., Adv. Energy Mater. 7, 1602011 (2017), Li2S-P2S5 glass: 0.23 MPa m^0.5)"),
+    },
+    "LiPON": {
+        "conductivity": Value(2e-4, "S/m", "~2e-6 S/cm (Bates et al., Solid State Ionics 53-56, 647 (1992): 3.3e-6 S/cm at 25 C)"),
+        "youngs_modulus": Value(77e9, "Pa", "Herbert et al., J. Mater. Res. 26, 1113 (2011): ~77 GPa by nanoindentation"),
+    },
 }
 
 # Charge-transfer kinetics of Li plating/stripping on a surface in a liquid
@@ -42,6 +59,21 @@ KINETICS: dict[str, dict[str, Value]] = {
     },
     "li_on_lithiophilic": {
         "exchange_current_density": Value(20.0, "A/m^2", "illustrative: lithiophilic coatings (Au, Ag, ZnO) lower the interfacial resistance several-fold relative to bare Cu (e.g. Yan et al., Nat. Energy 1, 16010 (2016)); a 4x higher i0 than 'li_liquid' is a representative choice"),
+        "alpha_a": Value(0.5, "-", "symmetric charge transfer assumed"),
+        "alpha_c": Value(0.5, "-", "symmetric charge transfer assumed"),
+    },
+}
+
+# Li | solid-electrolyte interfaces: an exchange current density i0 = RT / (F ASR_ct)
+# from a measured charge-transfer area-specific resistance.
+KINETICS |= {
+    "li_llzo": {
+        "exchange_current_density": Value(128.0, "A/m^2", "from ASR_ct ~2 ohm cm^2 of a clean, heat-treated Li|LLZO interface (Sharafi et al., Chem. Mater. 29, 7961 (2017)): i0 = RT/(F ASR)"),
+        "alpha_a": Value(0.5, "-", "symmetric charge transfer assumed"),
+        "alpha_c": Value(0.5, "-", "symmetric charge transfer assumed"),
+    },
+    "li_argyrodite": {
+        "exchange_current_density": Value(26.0, "A/m^2", "representative: ASR_ct ~10 ohm cm^2 for Li|Li6PS5Cl after initial SEI formation (order reported in Wenzel et al., Solid State Ionics 318, 102 (2018)); i0 = RT/(F ASR)"),
         "alpha_a": Value(0.5, "-", "symmetric charge transfer assumed"),
         "alpha_c": Value(0.5, "-", "symmetric charge transfer assumed"),
     },

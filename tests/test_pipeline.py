@@ -85,6 +85,26 @@ def test_wagner_number_trend(small_study, tmp_path):
     assert fast["deposition"]["height_centroid"] > slow["deposition"]["height_centroid"] + 0.05
 
 
+def test_resistance_split_is_exact(small_run):
+    """Ohmic plus interfacial dissipation equals the power delivered at the counter boundary."""
+    c = small_run.metrics["cell"]
+    assert c["resistance_ohmic"] > 0 and c["resistance_charge_transfer"] > 0
+    assert c["resistance_ohmic"] + c["resistance_charge_transfer"] == pytest.approx(c["resistance"], rel=1e-8)
+
+
+def test_potentiostatic_matches_galvanostatic(small_run, small_study, tmp_path):
+    """Holding the separator at the galvanostatic run's mean potential draws (nearly) the same
+    current; the charge balance, now from the consistent counter current, still closes exactly."""
+    v = small_run.metrics["cell"]["separator_potential"]
+    m = femli.run(small_study.updated({"operating.mode": "potentiostatic", "operating.voltage": v, "output.fields": False}),
+                  out=tmp_path).metrics
+    # Newton starts from phi = 0 inside and V on the counter: a large first residual, so
+    # newton_rtol = 1e-10 leaves a (still tiny) imbalance of order 1e-8
+    assert m["balance"]["relative_error"] < 1e-7
+    assert m["cell"]["applied_current"] == pytest.approx(small_run.metrics["cell"]["applied_current"], rel=2e-3)
+    assert m["cell"]["resistance_ohmic"] + m["cell"]["resistance_charge_transfer"] == pytest.approx(m["cell"]["resistance"], rel=1e-8)
+
+
 def test_uncoated_host(small_study, tmp_path):
     """Coating fraction 0: no coated surface exists; its kinetics entry is simply unused."""
     m = femli.run(small_study.updated({"geometry.coating.bottom_fraction": 0.0, "output.fields": False}), out=tmp_path).metrics

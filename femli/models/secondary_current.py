@@ -160,6 +160,10 @@ class SecondaryCurrent:
 
         def set_load(s):
             self.drive.value = s * target
+            # start each Newton solve on its Dirichlet values: the residual then holds
+            # currents only (no volts), so newton_rtol measures the charge balance
+            for bc in self.bcs:
+                bc.set(self.phi.x.array)
 
         stats = solve_with_continuation(problem, self.phi, set_load, self.study.solver.continuation_steps)
         self.problem = problem
