@@ -79,6 +79,22 @@ def cmd_mesh(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from femli.sweep import load_sweep, run_sweep
+
+    sweep = load_sweep(args.sweep)
+    out = args.out or f"results/{sweep.base.name}_sweep"
+    rows = run_sweep(sweep, out, log=_say)
+    width = max(len(c) for c in sweep.columns)
+    for row in rows:
+        values = ", ".join(f"{k}={row[k]}" for k in sweep.parameters)
+        _say(f"case {row['case']:3d} [{row['status']}] {values}")
+        for c in sweep.columns:
+            _say(f"    {c:{width}s} {row[c]}")
+    _say(f"table: {out}/sweep.csv")
+    return 0 if all(r["status"] == "ok" for r in rows) else 1
+
+
 def cmd_info(args) -> int:
     from femli.output import versions
     from femli.parallel import world
@@ -115,6 +131,10 @@ def parser() -> argparse.ArgumentParser:
     mesh.add_argument("--no-cache", action="store_true", help="rebuild even if a cached mesh exists")
     mesh.set_defaults(func=cmd_mesh)
     with_study("check", "validate a study and print it resolved in SI units").set_defaults(func=cmd_check)
+    sweep = sub.add_parser("sweep", help="run a parameter sweep (sweep file) and write one table")
+    sweep.add_argument("sweep", help="sweep file (TOML)")
+    sweep.add_argument("--out", help="output folder (default results/<study>_sweep)")
+    sweep.set_defaults(func=cmd_sweep)
     sub.add_parser("info", help="versions, MPI size, PETSc features").set_defaults(func=cmd_info)
     return p
 

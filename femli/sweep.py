@@ -1,0 +1,106 @@
+"""Parameter sweeps: one base study, a grid of changes, one table.
+
+A sweep file names a base study and the values to try:
+
+    study = "sse_contact_loss.toml"            # relative to the sweep file
+    [parameters]
+    "geometry.contact.contact_fraction" = [0.1, 0.3, 1.0]
+    [table]
+    columns = ["cell.interface.area_specific_interface_resistance"]
+
+Cases run one after another on the whole communicator (sub-communicators come
+later). A failed case is recorded in the table and the sweep goes on; the table
+is rewritten atomically after every case, so nothing computed is lost.
+"""
+
+import csv
+import io
+import itertools
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from femli.atomic import write_json, write_text
+from femli.config import Study, load_study
+from femli.errors import ConfigError, FemliError
+
+DEFAULT_COLUMNS = ("cell.resistance", "cell.area_specific_resistance", "deposition.height_centroid")
+
+
+@dataclass
+class Sweep:
+    base: Study
+    parameters: dict[str, list]
+    columns: tuple[str, ...] = DEFAULT_COLUMNS
+
+    def cases(self) -> list[dict]:
+        keys = list(self.parameters)
+        return [dict(zip(keys, values)) for values in itertools.product(*self.parameters.values())]
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"sweep file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML ({err})") from None
+    unknown = set(data) - {"study", "parameters", "table"}
+    if unknown or "study" not in data or not data.get("parameters"):
+        raise ConfigError(f"{path}: a sweep needs 'study' and [parameters] (unknown keys: {sorted(unknown)})")
+    params = data["parameters"]
+    for key, values in params.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{path}: parameters.{key!r} must be a non-empty list of values")
+    base = load_study(path.parent / data["study"])
+    columns = tuple(data.get("table", {}).get("columns", DEFAULT_COLUMNS))
+    sweep = Sweep(base, params, columns)
+    for case in sweep.cases():  # every case must validate before anything runs
+        base.updated(case, origin=f"{path} case {case}")
+    return sweep
+
+
+def _lookup(metrics: dict, dotted: str):
+    node = metrics
+    for key in dotted.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def run_sweep(sweep: Sweep, out: str | Path, comm=None, log=print) -> list[dict]:
+    from femli.parallel import world
+    from femli.runner import run_study
+
+    comm = comm or world()
+    out = Path(out)
+    rows = []
+    say = log if comm.rank == 0 else (lambda *a, **k: None)
+    for i, case in enumerate(sweep.cases()):
+        say(f"sweep case {i}: {case}")
+        row = {"case": i, **case}
+        try:
+            result = run_study(sweep.base.updated(case), out=out / f"case_{i:03d}", comm=comm, log=lambda *a, **k: None)
+            row["status"] = result.status
+            metrics = result.metrics
+        except FemliError as err:
+            row["status"], metrics = "failed", {}
+            row["error"] = str(err)
+            say(f"  failed: {err}")
+        row |= {c: _lookup(metrics, c) for c in sweep.columns}
+        rows.append(row)
+        if comm.rank == 0:
+            _write_table(out, rows, sweep)
+    return rows
+
+
+def _write_table(out: Path, rows: list[dict], sweep: Sweep):
+    fields = ["case", *sweep.parameters, "status", *sweep.columns, "error"]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(out / "sweep.csv", buf.getvalue())
+    write_json(out / "sweep.json", {"base": sweep.base.name, "parameters": sweep.parameters, "rows": rows})
