@@ -221,13 +221,17 @@ def study_from_dict(data: dict[str, Any], origin: str = "(from Python)") -> Stud
         raise ConfigError(f"invalid study {origin}: {err}") from None
 
 
-def load_study(path: str | Path) -> Study:
-    path = Path(path)
+def read_toml(path: Path, what: str = "study") -> dict:
     if not path.is_file():
-        raise ConfigError(f"study file not found: {path}")
+        raise ConfigError(f"{what} file not found: {path}")
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
+
+
+def load_study(path: str | Path) -> Study:
+    path = Path(path)
+    data = read_toml(path)
     data.setdefault("name", path.stem)
     return study_from_dict(data, origin=str(path))

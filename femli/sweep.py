@@ -16,12 +16,11 @@ is rewritten atomically after every case, so nothing computed is lost.
 import csv
 import io
 import itertools
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from femli.atomic import write_json, write_text
-from femli.config import Study, load_study
+from femli.config import Study, load_study, read_toml
 from femli.errors import ConfigError, FemliError
 
 DEFAULT_COLUMNS = ("cell.resistance", "cell.area_specific_resistance", "deposition.height_centroid")
@@ -40,12 +39,7 @@ class Sweep:
 
 def load_sweep(path: str | Path) -> Sweep:
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"sweep file not found: {path}")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML ({err})") from None
+    data = read_toml(path, "sweep")
     unknown = set(data) - {"study", "parameters", "table"}
     if unknown or "study" not in data or not data.get("parameters"):
         raise ConfigError(f"{path}: a sweep needs 'study' and [parameters] (unknown keys: {sorted(unknown)})")
