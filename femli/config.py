@@ -18,7 +18,7 @@ from femli import materials
 from femli.errors import ConfigError
 from femli.geometry import Geometry, MeshOptions
 from femli.geometry.base import ELECTRODE_SURFACES
-from femli.units import AreaResistance, Conductivity, PositiveCurrentDensity, Temperature, Voltage
+from femli.units import AreaResistance, Conductivity, NonNegativeVoltage, PositiveCurrentDensity, Temperature, Voltage
 
 
 class _Section(BaseModel):
@@ -66,13 +66,16 @@ class Kinetics(_Section):
     alpha_a: float | None = Field(None, gt=0, lt=1)
     alpha_c: float | None = Field(None, gt=0, lt=1)
     film_resistance: AreaResistance = Field(0.0, description="effective SEI resistance, ohm m^2")
+    nucleation_overpotential: NonNegativeVoltage | None = Field(None, description="Li nucleation barrier on this surface, V")
+    nucleation_width: Voltage = Field(0.003, gt=0, description="width of the smooth nucleation activation, V")
 
     @model_validator(mode="after")
     def _resolve(self):
         if self.film_resistance > 0 and self.model in ("butler_volmer", "tafel"):
             raise ValueError(f"film_resistance > 0 is supported with 'linear' or 'primary' kinetics only, not {self.model!r}")
         base = materials.preset("kinetics", self.material) if self.material else {}
-        for key in ("exchange_current_density", "alpha_a", "alpha_c"):
+        base.setdefault("nucleation_overpotential", 0.0)
+        for key in ("exchange_current_density", "alpha_a", "alpha_c", "nucleation_overpotential"):
             if getattr(self, key) is None:
                 if key not in base:
                     raise ValueError(f"'{key}' is required (no material preset given)")

@@ -64,6 +64,23 @@ KINETICS: dict[str, dict[str, Value]] = {
     },
 }
 
+# Nucleation: Yan et al., Nat. Energy 1, 16010 (2016) measured a Li nucleation
+# overpotential of ~40 mV on Cu and none on metals with Li solubility (Au, Ag, Zn, Mg).
+KINETICS |= {
+    "li_on_cu": {
+        "exchange_current_density": KINETICS["li_liquid"]["exchange_current_density"],
+        "alpha_a": Value(0.5, "-", "symmetric charge transfer assumed"),
+        "alpha_c": Value(0.5, "-", "symmetric charge transfer assumed"),
+        "nucleation_overpotential": Value(0.040, "V", "Yan et al., Nat. Energy 1, 16010 (2016): ~40 mV Li nucleation overpotential on bare Cu"),
+    },
+    "li_on_au": {
+        "exchange_current_density": KINETICS["li_liquid"]["exchange_current_density"],
+        "alpha_a": Value(0.5, "-", "symmetric charge transfer assumed"),
+        "alpha_c": Value(0.5, "-", "symmetric charge transfer assumed"),
+        "nucleation_overpotential": Value(0.0, "V", "Yan et al. (2016): no nucleation barrier on Au (Li dissolves into Au before Li metal nucleates)"),
+    },
+}
+
 # Li | solid-electrolyte interfaces: an exchange current density i0 = RT / (F ASR_ct)
 # from a measured charge-transfer area-specific resistance.
 KINETICS |= {

@@ -20,6 +20,8 @@ from mms import ELECTRODE, OUTER, l2_h1, rates, solve, unit_cube
 
 KAPPA = 0.7  # S/m
 BV = Kinetics("butler_volmer", exchange_current_density=2.0, alpha_a=0.4, alpha_c=0.6, temperature=298.15)
+# a nucleation barrier inside the range of eta (-0.03 ... -0.09 V): part of the surface is only partly active
+NUCLEATION = Kinetics("butler_volmer", 2.0, 0.4, 0.6, 298.15, nucleation_overpotential=0.05, nucleation_width=0.01)
 
 
 def exact(x):
@@ -49,9 +51,10 @@ def solve_mms(n: int, degree: int, kinetics: Kinetics, solve_with: Kinetics | No
     return (*l2_h1(phi - phi_e, dx), its)
 
 
+@pytest.mark.parametrize("kinetics", [BV, NUCLEATION], ids=["bv", "bv+nucleation"])
 @pytest.mark.parametrize("degree, sizes", [(1, (4, 8, 16)), (2, (2, 4, 8))])
-def test_butler_volmer_convergence_rates(degree, sizes):
-    results = [solve_mms(n, degree, BV) for n in sizes]
+def test_butler_volmer_convergence_rates(degree, sizes, kinetics):
+    results = [solve_mms(n, degree, kinetics) for n in sizes]
     r_l2, r_h1 = rates([r[0] for r in results]), rates([r[1] for r in results])
     if MPI.COMM_WORLD.rank == 0:
         print(f"P{degree}: L2 rates {r_l2}, H1 rates {r_h1}, Newton {[r[2] for r in results]}")

@@ -105,6 +105,21 @@ def test_potentiostatic_matches_galvanostatic(small_run, small_study, tmp_path):
     assert m["cell"]["resistance_ohmic"] + m["cell"]["resistance_charge_transfer"] == pytest.approx(m["cell"]["resistance"], rel=1e-7)
 
 
+def test_nucleation_barrier_moves_plating_to_the_coating(small_study, tmp_path):
+    """Bare Cu with its ~40 mV nucleation barrier stays nearly inactive at a current whose
+    overpotential stays below the barrier: plating goes to the lithiophilic coating."""
+    change = {f"kinetics.{n}.material": "li_on_cu" for n in ("host_bare", "current_collector")}
+    change |= {"kinetics.host_coated.material": "li_on_au", "kinetics.host_coated.exchange_current_density": 5.0,
+               "operating.current_density": "0.5 mA/cm^2", "output.fields": False}
+    m = femli.run(small_study.updated(change), out=tmp_path).metrics
+    assert m["deposition"]["coated_share"] > 0.95
+    assert m["balance"]["relative_error"] < 1e-8
+    # without the barrier the same i0 everywhere spreads plating by area: the coating takes ~its area share
+    m0 = femli.run(small_study.updated({**change, **{f"kinetics.{n}.nucleation_overpotential": 0.0 for n in ("host_bare", "current_collector")}}),
+                   out=tmp_path / "nobarrier").metrics
+    assert m0["deposition"]["coated_share"] < 0.3
+
+
 def test_uncoated_host(small_study, tmp_path):
     """Coating fraction 0: no coated surface exists; its kinetics entry is simply unused."""
     m = femli.run(small_study.updated({"geometry.coating.bottom_fraction": 0.0, "output.fields": False}), out=tmp_path).metrics

@@ -95,7 +95,8 @@ class SecondaryCurrent:
             if k.model == "insulating" or name not in names:
                 continue
             tag = self.bundle.tag(name)
-            electrodes[name] = (tag, Kinetics(k.model, k.exchange_current_density, k.alpha_a, k.alpha_c, T, k.film_resistance))
+            electrodes[name] = (tag, Kinetics(k.model, k.exchange_current_density, k.alpha_a, k.alpha_c, T,
+                                              k.film_resistance, k.nucleation_overpotential, k.nucleation_width))
         if not electrodes:
             raise ConfigError(
                 f"kinetics: none of {list(self.study.kinetics)} is an electrode surface of this geometry "

@@ -9,6 +9,19 @@ linear          i_loc = i0 (aa + ac) f eta           (small |eta|)
 tafel           i_loc = -i0 exp(-ac f eta)           (cathodic, |eta| >> RT/F)
 primary         eta = 0                              (infinitely fast kinetics)
 
+Nucleation barrier. A surface without Li (bare Cu, a lithiophobic host) must be
+driven past its nucleation overpotential eta_n before Li nucleates; a
+lithiophilic surface (Au, Ag, ZnO) has eta_n ~ 0. femli multiplies the
+charge-transfer law by a smooth activation of the plating overpotential
+
+    theta(eta) = 1/2 [1 + tanh((-eta - eta_n) / w)],
+
+so the surface is inactive for |eta| well below eta_n, active above, and the
+width w (a few mV) keeps Newton's Jacobian smooth. theta and |i_loc| both grow
+with -eta, so i_loc stays monotone and the Jacobian stays symmetric positive
+definite. The barrier is kept apart from i0: a coating may change nucleation,
+charge transfer, or both. With eta_n = 0 no activation is applied.
+
 A film (SEI) resistance R_f adds in series: eta = eta_ct + i_loc R_f. For the
 linear law this stays explicit, i_loc = eta / (R_ct + R_f); for the exponential
 laws it makes i_loc implicit and is refused until a surface unknown carries it.
@@ -30,6 +43,8 @@ class Kinetics:
     alpha_c: float
     temperature: float
     film_resistance: float = 0.0
+    nucleation_overpotential: float = 0.0
+    nucleation_width: float = 0.003
 
     def __post_init__(self):
         if self.film_resistance > 0 and self.model in ("butler_volmer", "tafel"):
@@ -47,8 +62,18 @@ class Kinetics:
         """R_ct = RT / (i0 (aa + ac) F), ohm m^2: the slope of BV at eta = 0."""
         return thermal_voltage(self.temperature) / (self.exchange_current_density * (self.alpha_a + self.alpha_c))
 
+    def activation(self, eta):
+        """Nucleation activation theta(eta) in [0, 1] (UFL); 1 without a barrier."""
+        if self.nucleation_overpotential <= 0:
+            return 1.0
+        return 0.5 * (1.0 + ufl.tanh((-eta - self.nucleation_overpotential) / self.nucleation_width))
+
     def current(self, eta):
         """Local anodic current density i_loc(eta) as a UFL expression (A/m^2)."""
+        return self.activation(eta) * self.charge_transfer(eta)
+
+    def charge_transfer(self, eta):
+        """The charge-transfer law alone, without the nucleation activation."""
         f = 1.0 / thermal_voltage(self.temperature)
         i0, aa, ac = self.exchange_current_density, self.alpha_a, self.alpha_c
         if self.model == "butler_volmer":
