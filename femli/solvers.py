@@ -37,6 +37,8 @@ def petsc_options(solver) -> dict:
             "mg_levels_ksp_type": "chebyshev",
             "mg_levels_pc_type": "jacobi",
             "mg_levels_ksp_max_it": 2,
+            # Newton changes only the boundary-mass values, not the sparsity: keep the coarse spaces
+            "pc_gamg_reuse_interpolation": True,
         }
     else:
         opts |= {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}

@@ -7,7 +7,8 @@ from pydantic import Field
 from femli.geometry.base import GeometryInfo, GeometrySpec, MeshOptions
 from femli.geometry.disk import DiskElectrode
 from femli.geometry.pillar import HeightBands, PillarArray
+from femli.geometry.sse import SolidElectrolyteCell
 
-Geometry = Annotated[Union[PillarArray, DiskElectrode], Field(discriminator="kind")]
+Geometry = Annotated[Union[PillarArray, DiskElectrode, SolidElectrolyteCell], Field(discriminator="kind")]
 
-__all__ = ["Geometry", "GeometryInfo", "GeometrySpec", "MeshOptions", "PillarArray", "DiskElectrode", "HeightBands"]
+__all__ = ["Geometry", "GeometryInfo", "GeometrySpec", "MeshOptions", "PillarArray", "DiskElectrode", "HeightBands", "SolidElectrolyteCell"]

@@ -154,8 +154,19 @@ class SecondaryCurrent:
         )
         return {"ohmic": comm.allreduce(ohmic), "charge_transfer": comm.allreduce(kinetic)}
 
+    @property
+    def is_linear(self) -> bool:
+        """Linear kinetics everywhere: one Krylov solve is the whole answer."""
+        return all(
+            kin.model in ("linear", "primary") and kin.nucleation_overpotential == 0 for _, kin in self.electrodes.values()
+        )
+
     def solve(self):
         opts = petsc_options(self.study.solver)
+        if self.is_linear:
+            # a second Newton step would only re-assemble and re-set-up GAMG to confirm convergence
+            opts = {"snes_type": "ksponly"} | {k: v for k, v in opts.items() if k != "snes_type"}
+            opts |= dict(self.study.solver.petsc_options)  # the user's word stays final
         problem = NonlinearProblem(self.F, self.phi, bcs=self.bcs, petsc_options_prefix=unique_prefix("secondary"), petsc_options=opts)
         target = float(self.drive.value)
 
