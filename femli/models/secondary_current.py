@@ -165,7 +165,7 @@ class SecondaryCurrent:
         opts = petsc_options(self.study.solver)
         if self.is_linear:
             # a second Newton step would only re-assemble and re-set-up GAMG to confirm convergence
-            opts = {"snes_type": "ksponly"} | {k: v for k, v in opts.items() if k != "snes_type"}
+            opts = {"snes_type": "ksponly"} | {k: v for k, v in opts.items() if not k.startswith(("snes_type", "snes_linesearch"))}
             opts |= dict(self.study.solver.petsc_options)  # the user's word stays final
         problem = NonlinearProblem(self.F, self.phi, bcs=self.bcs, petsc_options_prefix=unique_prefix("secondary"), petsc_options=opts)
         target = float(self.drive.value)
