@@ -184,7 +184,7 @@ class Study(_Section):
                 node = node.setdefault(key, {})
                 if not isinstance(node, dict):
                     raise ConfigError(f"{dotted}: {key!r} is a value, not a section of the study")
-            node[leaf] = value
+            node[leaf] = copy.deepcopy(value)  # later changes must not write into the caller's objects
         return study_from_dict(data, origin)
 
 

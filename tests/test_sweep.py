@@ -31,6 +31,17 @@ def test_sweep_survives_a_failed_case(tmp_path):
     assert len(table) == 4 and table[2]["status"] == "ok" and float(table[2]["cell.resistance"]) > 0
 
 
+def test_section_values_are_not_shared_between_cases(tmp_path):
+    """A whole section as a sweep value, refined by a later key, must not leak into other cases."""
+    from femli.sweep import Sweep
+
+    base = femli.load_study(PROBLEMS / "pillar_host.toml")
+    sweep = Sweep(base, {"geometry.coating": [{"bottom_fraction": 0.2}], "geometry.coating.coat_collector": [True, False]})
+    studies = [base.updated(case) for case in sweep.cases()]
+    assert [s.geometry.coating.coat_collector for s in studies] == [True, False]
+    assert sweep.parameters["geometry.coating"] == [{"bottom_fraction": 0.2}]
+
+
 def test_sweep_with_an_invalid_case_is_refused_before_running(tmp_path):
     path = tmp_path / "sweep.toml"
     path.write_text(SWEEP.replace('"operating.current_density" = ["1 mA/cm^2", "4 mA/cm^2"]', '"operating.current_density" = ["1 mA/cm^2", "4 mA"]'))
