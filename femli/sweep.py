@@ -16,6 +16,7 @@ is rewritten atomically after every case, so nothing computed is lost.
 import csv
 import io
 import itertools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,6 +96,7 @@ def _write_table(out: Path, rows: list[dict], sweep: Sweep):
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    # lists and sections as JSON, so the table reads back with any CSV + JSON reader
+    writer.writerows({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()} for row in rows)
     write_text(out / "sweep.csv", buf.getvalue())
     write_json(out / "sweep.json", {"base": sweep.base.name, "parameters": sweep.parameters, "rows": rows})
