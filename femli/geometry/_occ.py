@@ -72,6 +72,20 @@ def use_size_fields(fields: list[int]) -> None:
         gmsh.option.setNumber(f"Mesh.{source}", 0)
 
 
+def box_side(bbox, size, tol) -> str | None:
+    """Which face of the box [0, size] a boundary face with bounding box ``bbox`` lies on:
+    "bottom", "top", "symmetry_xmin", ... or None for a face inside the box."""
+    x0, y0, z0, x1, y1, z1 = bbox
+    for name, lo, hi, value in (
+        ("bottom", z0, z1, 0.0), ("top", z0, z1, size[2]),
+        ("symmetry_xmin", x0, x1, 0.0), ("symmetry_xmax", x0, x1, size[0]),
+        ("symmetry_ymin", y0, y1, 0.0), ("symmetry_ymax", y0, y1, size[1]),
+    ):
+        if abs(lo - value) < tol and abs(hi - value) < tol:
+            return name
+    return None
+
+
 def add_groups(dim: int, groups: dict[str, list[int]]) -> None:
     """One physical group per non-empty name."""
     for name, tags in groups.items():

@@ -54,19 +54,12 @@ def build_pillar_array(spec: PillarArray, mesh: MeshOptions) -> GeometryInfo:
     for _, face in gmsh.model.getBoundary([(3, volume)], oriented=False):
         x0, y0, z0, x1, y1, z1 = occ.getBoundingBox(2, face)
         cx, cy, cz = occ.getCenterOfMass(2, face)
-        if flat_at(z0, z1, 0.0):
+        side = _occ.box_side((x0, y0, z0, x1, y1, z1), (Lx * s, Ly * s, H * s), tol)
+        if side == "bottom":
             plate.append(face)
             groups["host_coated" if spec.coating.coat_collector else "current_collector"].append(face)
-        elif flat_at(z0, z1, H * s):
-            groups["separator"].append(face)
-        elif flat_at(x0, x1, 0.0):
-            groups["symmetry_xmin"].append(face)
-        elif flat_at(x0, x1, Lx * s):
-            groups["symmetry_xmax"].append(face)
-        elif flat_at(y0, y1, 0.0):
-            groups["symmetry_ymin"].append(face)
-        elif flat_at(y0, y1, Ly * s):
-            groups["symmetry_ymax"].append(face)
+        elif side is not None:
+            groups["separator" if side == "top" else side].append(face)
         elif z1 <= hp + tol and min(math.dist((cx, cy), c) for c in centres) <= r + tol:
             pillar_faces.append(face)
             # top face: coated iff a band reaches the top; lateral segment: by its mid-height

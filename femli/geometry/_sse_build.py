@@ -129,10 +129,6 @@ def build_sse_cell(spec: SolidElectrolyteCell, mesh: MeshOptions) -> GeometryInf
 
     # --- faces ---------------------------------------------------------------------
     tol = 1e-4 * max(W, D, T) * s  # OCC pads bounding boxes by the (boolean-grown) shape tolerance
-
-    def flat(lo, hi, value):
-        return abs(lo - value) < tol and abs(hi - value) < tol
-
     spot_faces = {t for (d, t), rs in roles.items() if d == 2 and any(r[0] == "spot" for r in rs)}
     full_contact = not spot_faces
     groups = {name: [] for name in SURFACES}
@@ -148,19 +144,11 @@ def build_sse_cell(spec: SolidElectrolyteCell, mesh: MeshOptions) -> GeometryInf
                 groups["protrusion"].append(face)
             else:
                 groups["crack_faces" if spec.flaws[i].is_filled else "flaw_faces"].append(face)
-        elif flat(z0, z1, 0.0):
+        elif (side := _occ.box_side((x0, y0, z0, x1, y1, z1), (W * s, D * s, T * s), tol)) == "bottom":
             bottom.append(face)
             groups["li_contact" if full_contact or face in spot_faces else "void_surface"].append(face)
-        elif flat(z0, z1, T * s):
-            groups["separator"].append(face)
-        elif flat(x0, x1, 0.0):
-            groups["symmetry_xmin"].append(face)
-        elif flat(x0, x1, W * s):
-            groups["symmetry_xmax"].append(face)
-        elif flat(y0, y1, 0.0):
-            groups["symmetry_ymin"].append(face)
-        elif flat(y0, y1, D * s):
-            groups["symmetry_ymax"].append(face)
+        elif side is not None:
+            groups["separator" if side == "top" else side].append(face)
         else:
             raise GeometryError(
                 f"sse_cell: cannot classify boundary face {face} "
