@@ -71,6 +71,9 @@ class Kinetics(_Section):
 
     @model_validator(mode="after")
     def _resolve(self):
+        if self.model == "primary" and self.nucleation_overpotential:
+            raise ValueError("primary (infinitely fast) kinetics cannot carry a nucleation barrier: "
+                             "set nucleation_overpotential = 0 or use butler_volmer")
         if self.film_resistance > 0 and self.model in ("butler_volmer", "tafel"):
             raise ValueError(f"film_resistance > 0 is supported with 'linear' or 'primary' kinetics only, not {self.model!r}")
         base = materials.preset("kinetics", self.material) if self.material else {}
@@ -80,6 +83,9 @@ class Kinetics(_Section):
                 if key not in base:
                     raise ValueError(f"'{key}' is required (no material preset given)")
                 object.__setattr__(self, key, base[key])
+        if self.model == "primary" and self.nucleation_overpotential:
+            raise ValueError(f"primary (infinitely fast) kinetics cannot carry the nucleation barrier of preset "
+                             f"{self.material!r}: set nucleation_overpotential = 0 or use butler_volmer")
         return self
 
 
@@ -101,6 +107,9 @@ class Operating(_Section):
     def _mode(self):
         if self.mode == "potentiostatic" and (self.voltage is None or self.voltage <= 0):
             raise ValueError("potentiostatic mode needs a positive 'voltage' (e.g. '50 mV') driving plating")
+        unused = {"potentiostatic": "current_density", "galvanostatic": "voltage"}[self.mode]
+        if unused in self.model_fields_set and getattr(self, unused) is not None:
+            raise ValueError(f"'{unused}' has no effect in {self.mode} mode: remove it or change 'mode'")
         return self
 
 

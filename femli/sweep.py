@@ -80,10 +80,10 @@ def run_sweep(sweep: Sweep, out: str | Path, comm=None, log=print) -> list[dict]
             result = run_study(sweep.base.updated(case), out=out / f"case_{i:03d}", comm=comm, log=lambda *a, **k: None)
             row["status"] = result.status
             metrics = result.metrics
-        except FemliError as err:
+        except Exception as err:  # noqa: BLE001 - one broken case must not cost the others
             row["status"], metrics = "failed", {}
-            row["error"] = str(err)
-            say(f"  failed: {err}")
+            row["error"] = str(err) if isinstance(err, FemliError) else f"internal error {type(err).__name__}: {err}"
+            say(f"  failed: {row['error']}")
         row |= {c: _lookup(metrics, c) for c in sweep.columns}
         rows.append(row)
         if comm.rank == 0:

@@ -1,7 +1,7 @@
 """Interface resistance versus contact fraction, from a `femli sweep` table.
 
     .venv/bin/femli sweep problems/sse_contact_loss_sweep.toml        # -> results/sse_contact_loss_sweep/
-    .venv/bin/python docs/examples/contact_loss_figure.py [sweep.csv] [figure.png]
+    .venv/bin/python docs/examples/contact_loss_figure.py [sweep.json] [figure.png]
 
 Reads the sweep table, prints it in ohm cm^2 as a Markdown table, and plots the
 area-specific interface resistance and its constriction and charge-transfer
@@ -18,8 +18,7 @@ centred in an n x n sub-cell of the cell area A:
 The material and cell values come from the sweep's base study.
 """
 
-import ast
-import csv
+import json
 import math
 import sys
 from pathlib import Path
@@ -34,7 +33,7 @@ import femli
 from femli.physics.constants import thermal_voltage
 
 ROOT = Path(__file__).resolve().parents[2]
-CSV = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "results/sse_contact_loss_sweep/sweep.csv"
+TABLE = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "results/sse_contact_loss_sweep/sweep.json"
 PNG = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "docs/examples/sse_interfaces/contact_loss.png"
 STUDY = ROOT / "problems/sse_contact_loss.toml"  # the sweep's base study
 OHM_CM2 = 1e4  # ohm m^2 -> ohm cm^2
@@ -52,11 +51,11 @@ def spots_per_side(contact: dict) -> int:
 def read(path: Path) -> dict[str, list[dict]]:
     """Rows with status ok, grouped by pattern label, sorted by contact fraction."""
     groups: dict[str, list[dict]] = {}
-    for row in csv.DictReader(path.open()):
+    for row in json.loads(path.read_text())["rows"]:
         if row["status"] != "ok":
             print(f"case {row['case']}: {row['status']} ({row.get('error', '')})", file=sys.stderr)
             continue
-        contact = ast.literal_eval(row["geometry.contact"])  # the CSV holds the section as Python text
+        contact = row["geometry.contact"]
         n = spots_per_side(contact)
         label = "single spot" if n == 1 else f"{n} x {n} spots"
         groups.setdefault(label, []).append({
@@ -84,7 +83,7 @@ def cm2(x: float) -> str:
 
 def main():
     study = femli.load_study(STUDY)
-    groups = read(CSV)
+    groups = read(TABLE)
     print("| pattern | f | interface | constriction | charge transfer | estimate (interface) | max/mean |")
     print("|---|---|---|---|---|---|---|")
     for label, rows in groups.items():

@@ -29,18 +29,26 @@ def cell_metrics(study, model, comm) -> dict:
         "resistance_charge_transfer": power["charge_transfer"] / current**2,
     }
     if getattr(study.geometry, "is_slab", False):
-        # a layer of thickness L and cross-section A: ideal full contact would give L / (kappa A)
-        thickness = study.geometry.thickness
-        bulk = thickness / (study.electrolyte.conductivity * counter_area)
-        out["interface"] = {
-            "bulk_resistance_1d": bulk,
-            "constriction_resistance": out["resistance_ohmic"] - bulk,
-            "charge_transfer_resistance": out["resistance_charge_transfer"],
-            "interface_resistance": out["resistance"] - bulk,
-            "area_specific_interface_resistance": (out["resistance"] - bulk) * counter_area,
-            "area_specific_constriction_resistance": (out["resistance_ohmic"] - bulk) * counter_area,
-            "area_specific_charge_transfer_resistance": out["resistance_charge_transfer"] * counter_area,
-        }
+        out["interface"] = interface_metrics(study, out, counter_area)
+    return out
+
+
+def interface_metrics(study, cell: dict, area: float) -> dict:
+    """Resistances beyond the ideal slab: a single-phase layer of thickness L and
+    cross-section A in full contact has the bulk resistance L / (kappa A)."""
+    bulk = study.geometry.thickness / (study.electrolyte.conductivity * area)
+    parts = {
+        "interface": cell["resistance"] - bulk,
+        # constriction at lost contact (> 0), resistive phases (> 0), path shortened by protrusions or flaws (< 0)
+        "ohmic_excess": cell["resistance_ohmic"] - bulk,
+        "charge_transfer": cell["resistance_charge_transfer"],
+    }
+    if study.geometry.contact_features_only:
+        parts["constriction"] = parts["ohmic_excess"]
+    out = {"bulk_resistance_1d": bulk}
+    for name, value in parts.items():
+        out[f"{name}_resistance"] = value
+        out[f"area_specific_{name}_resistance"] = value * area
     return out
 
 
@@ -87,6 +95,10 @@ def collect_metrics(study, model, bundle, fields, stats, comm) -> dict:
         return metrics
     factor = study.output.hot_spot_factor
     metrics["surfaces"] = {s.name: surface_statistics(s, factor) for s in fields}
+    for name, exact in primary_total.items():
+        # local values on a primary surface are cell-gradient fluxes (good away from edges);
+        # the exact total comes from the weak residual
+        metrics["surfaces"][name] |= {"total_current_exact": exact, "local_current": "cell-gradient flux"}
     metrics["deposition"] = deposition(fields, bundle.info.z_collector, bundle.info.z_separator)
     # kinetic surfaces: facet sums are exact; primary surfaces: the consistent boundary current
     plated = sum(primary_total.get(n, s["total_current"]) for n, s in metrics["surfaces"].items())

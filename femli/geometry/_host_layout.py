@@ -3,12 +3,21 @@ checked in numpy before Gmsh runs.
 
 Both layouts are drawn sequentially from ``numpy.random.default_rng(seed)``, so
 a spec always gives the same layout. A candidate is accepted only if it is
-*admissible*: every pair of surfaces either stays apart by a clear gap or
-intersects clearly (no tangency, no grazing angle), because near-tangent
-contacts and grazing intersections leave slivers that OCC cannot cut reliably
-and Gmsh cannot mesh. Volume fractions are counted on a cell-centred grid of
-spacing radius/4 to 1/5 (error well below 0.5 % of the layer volume); the
-builder reports the porosity measured on the OCC solids instead.
+*admissible*, because near-tangent contacts, grazing intersections and nearly
+coincident intersection points leave sliver faces and nanometre edges that OCC
+cuts slowly and Gmsh meshes with degenerate tetrahedra:
+
+- every pair of surfaces (fiber, pore, plane of the layer) either stays apart
+  by a clear gap or intersects clearly (no tangency, no grazing angle);
+- fibers: on a raster of each fiber surface, two intersection curves either
+  overlap over a decent area or stay apart, no three of them meet near one
+  point, and no exposed piece of surface is tiny;
+- pores: where three surfaces meet (two pores and a plane, ...) the two triple
+  points are well apart, and no fourth surface passes near them.
+
+Volume fractions are counted on a cell-centred grid of spacing radius/4 to 1/5
+(error well below 0.5 % of the layer volume); the builder reports the porosity
+measured on the OCC solids instead.
 
 Filling to a target porosity runs in two phases: (1) admissible candidates are
 accepted anywhere until the target is reached, (2) members not connected to
@@ -19,7 +28,7 @@ reached again. No candidate may overshoot the target by more than TOL.
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
@@ -107,28 +116,35 @@ def _clip_line(point, direction, lo, hi):
     return (t0, t1) if t0 < t1 else None
 
 
-def _segment_distances(p0, p1, Q0, Q1) -> np.ndarray:
-    """Smallest distance between the segment p0-p1 and each segment Q0[i]-Q1[i]."""
+def _segment_distances(p0, p1, Q0, Q1, points: bool = False):
+    """Smallest distance between the segment p0-p1 and each segment Q0[i]-Q1[i]
+    (with ``points``: also the midpoints of the closest pairs)."""
     d1, d2, w = p1 - p0, Q1 - Q0, p0 - Q0
     a = d1 @ d1
     b, c, d, e = d2 @ d1, (d2 * d2).sum(axis=1), w @ d1, (d2 * w).sum(axis=1)
+    best = np.full(len(c), np.inf)
+    best_s, best_t = np.zeros(len(c)), np.zeros(len(c))
 
-    def dist(s, t):
-        return np.linalg.norm(w + s[:, None] * d1 - t[:, None] * d2, axis=1)
+    def consider(s, t, valid=True):
+        dist = np.linalg.norm(w + s[:, None] * d1 - t[:, None] * d2, axis=1)
+        better = valid & (dist < best)
+        best[better], best_s[better], best_t[better] = dist[better], s[better], t[better]
 
     den = a * c - b * b
-    ok = den > 1e-12 * a * c
     with np.errstate(divide="ignore", invalid="ignore"):
         s, t = (b * e - c * d) / den, (a * e - b * d) / den
-    inside = ok & (s >= 0) & (s <= 1) & (t >= 0) & (t <= 1)
-    best = np.where(inside, dist(np.where(inside, s, 0.0), np.where(inside, t, 0.0)), np.inf)
+    inside = (den > 1e-12 * a * c) & (s >= 0) & (s <= 1) & (t >= 0) & (t <= 1)
+    consider(np.where(inside, s, 0.0), np.where(inside, t, 0.0), inside)
     for s_edge in (0.0, 1.0):  # one end of the first segment, nearest point of the other
         s = np.full_like(c, s_edge)
-        best = np.minimum(best, dist(s, np.clip((e + b * s) / c, 0.0, 1.0)))
+        consider(s, np.clip((e + b * s) / c, 0.0, 1.0))
     for t_edge in (0.0, 1.0):
         t = np.full_like(c, t_edge)
-        best = np.minimum(best, dist(np.clip((b * t - d) / a, 0.0, 1.0), t))
-    return best
+        consider(np.clip((b * t - d) / a, 0.0, 1.0), t)
+    if not points:
+        return best
+    mid = 0.5 * (p0 + best_s[:, None] * d1 + Q0 + best_t[:, None] * d2)
+    return best, mid
 
 
 def _components(n: int, edges, roots) -> set[int]:
@@ -159,7 +175,7 @@ def _radius(rng, mean: float, spread: float) -> float:
 @dataclass
 class Fiber:
     point: np.ndarray  # a point on the axis (m)
-    direction: np.ndarray  # unit vector, direction[2] >= 0 not implied
+    direction: np.ndarray  # unit vector along the axis
     radius: float
     seg: tuple[np.ndarray, np.ndarray]  # axis segment that matters inside the box
     build: tuple[np.ndarray, np.ndarray]  # axis segment of the OCC cylinder (its ends lie outside the box)
@@ -172,7 +188,6 @@ class FiberLayout:
     porosity_estimate: float  # on the sampling grid
     draws: int
     dropped: int  # fibers accepted in phase 1 and dropped as not connected to the collector
-    notes: list[str] = field(default_factory=list)
 
 
 def _fiber_candidate(rng, spec):
@@ -227,26 +242,29 @@ def _fiber_planes(point, u, r, spec, gap):
     return Fiber(point, u, r, (p0, p1), build, on_collector)
 
 
-def _fiber_pairs(f: Fiber, fibers: list[Fiber], gap: float) -> list[int] | None:
-    """Indices of the fibers ``f`` intersects cleanly, or None if it comes too close to
-    one (near-tangent, internally tangent, or crossing at a shallow angle)."""
+def _fiber_pairs(f: Fiber, fibers: list[Fiber], gap: float, footprint) -> tuple[list[int], list[int]] | None:
+    """(fibers ``f`` intersects cleanly, those of them it meets inside the footprint),
+    or None if it comes too close to one (near-tangent, internally tangent, or
+    crossing at a shallow angle)."""
     if not fibers:
-        return []
+        return [], []
     Q0 = np.array([g.seg[0] for g in fibers])
     Q1 = np.array([g.seg[1] for g in fibers])
     r2 = np.array([g.radius for g in fibers])
-    d = _segment_distances(f.seg[0], f.seg[1], Q0, Q1)
+    d, mid = _segment_distances(f.seg[0], f.seg[1], Q0, Q1, points=True)
     r1 = f.radius
     near = d < r1 + r2 + gap
     if not near.any():
-        return []
+        return [], []
     eps = TANGENCY * np.minimum(r1, r2)
     U = np.array([g.direction for g in fibers])
     shallow = np.abs(U @ f.direction) > math.cos(math.radians(CROSS_DEG))
     bad = near & ((d > r1 + r2 - eps) | (np.abs(d - np.abs(r1 - r2)) < eps) | shallow)
     if bad.any():
         return None
-    return [int(i) for i in np.flatnonzero(near)]
+    Lx, Ly = footprint
+    inside = (mid[:, 0] >= 0) & (mid[:, 0] <= Lx) & (mid[:, 1] >= 0) & (mid[:, 1] <= Ly)
+    return [int(i) for i in np.flatnonzero(near)], [int(i) for i in np.flatnonzero(near & inside)]
 
 
 def _axes(u):
@@ -278,10 +296,28 @@ def _surface_regions(f: Fiber, others: dict, spec) -> tuple[dict, float]:
     return {k: m for k, m in regions.items() if m.any()}, (length / nt) * (2 * math.pi * r / na) / r**2
 
 
+def _grow(mask, k):
+    return ndimage.maximum_filter(mask, size=(2 * k + 1, 2 * k + 1), mode=("nearest", "wrap"))
+
+
+def _crowded(regions: dict, exposed) -> np.ndarray:
+    """Per raster cell, how many feature edges pass within about SURF_GAP/2 of it, counted
+    where the surface is exposed (hidden edges make no geometry). Two edges meet at
+    every triple point; three mean a near-quadruple point with sliver faces."""
+    k = max(1, math.ceil(0.5 * SURF_GAP / SURF_CELL))
+    near_exposed = _grow(exposed, k)
+    count = np.zeros(exposed.shape, dtype=np.int8)
+    for mask in regions.values():
+        edge = _grow(mask, k) & _grow(~mask, k)
+        count += edge & near_exposed
+    return count
+
+
 def _surface_ok(f: Fiber, others: dict, spec, new) -> bool:
     """No sliver faces on the fiber's surface: every two features that involve ``new``
-    either overlap over a decent area or stay SURF_GAP apart, and every piece of
-    the exposed surface is larger than (SURF_AREA r)^2."""
+    either overlap over a decent area or stay SURF_GAP apart, no three feature edges
+    meet near one exposed point, and every piece of the exposed surface is larger
+    than (SURF_AREA r)^2."""
     regions, cell_area = _surface_regions(f, others, spec)
     min_cells = SURF_AREA**2 / cell_area
     k = math.ceil(SURF_GAP / SURF_CELL)
@@ -297,10 +333,12 @@ def _surface_ok(f: Fiber, others: dict, spec, new) -> bool:
                     return False
                 continue
             if grown is None:
-                grown = ndimage.maximum_filter(regions[A], size=(2 * k + 1, 2 * k + 1), mode=("nearest", "wrap"))
+                grown = _grow(regions[A], k)
             if np.any(grown & regions[B]):
                 return False
     exposed = ~np.logical_or.reduce(list(regions.values())) if regions else np.ones((1, 1), bool)
+    if _crowded(regions, exposed).max(initial=0) >= 3:
+        return False  # three feature edges meet near one point of the exposed surface
     labels, n = ndimage.label(exposed)
     if n == 0:
         return True
@@ -330,7 +368,7 @@ def fiber_layout(spec) -> FiberLayout:
     grid = _Grid(Lx, Ly, hh, r_mean / 4)
     target = None if spec.porosity is None else 1.0 - spec.porosity  # solid fraction
     fibers: list[Fiber] = []
-    pieces, edges = [], set()
+    pieces, edges, touching = [], set(), set()  # edges: connections inside the box; touching: all contacts
     draws = dropped = 0
     connected_only = False
 
@@ -346,15 +384,18 @@ def fiber_layout(spec) -> FiberLayout:
         fib = _fiber_planes(point, u, r, spec, gap)
         if fib is None:
             continue
-        links = _fiber_pairs(fib, fibers, gap)
-        if links is None or (connected_only and not (fib.on_collector or links)):
+        pairs = _fiber_pairs(fib, fibers, gap, spec.footprint)
+        if pairs is None:
+            continue
+        links, joins = pairs  # joins: the crossings inside the box, which connect the network
+        if connected_only and not (fib.on_collector or joins):
             continue
         zs = (fib.seg[0][2], fib.seg[1][2])
         piece = grid.cylinder(fib.point, fib.direction, r, min(zs) - r, max(zs) + r)
         if target is not None and (grid.fraction() * grid.total + grid.gain(piece)) / grid.total > target + TOL:
             continue
         nbrs = {i: [] for i in links}
-        for i, j in edges:
+        for i, j in touching:
             if i in nbrs:
                 nbrs[i].append(j)
             if j in nbrs:
@@ -367,7 +408,8 @@ def fiber_layout(spec) -> FiberLayout:
         n = len(fibers)
         fibers.append(fib)
         pieces.append(piece)
-        edges.update((i, n) for i in links)
+        edges.update((i, n) for i in joins)
+        touching.update((i, n) for i in links)
         grid.add(piece)
         if not done():
             continue
@@ -379,6 +421,7 @@ def fiber_layout(spec) -> FiberLayout:
             fibers = [fibers[i] for i in keep]
             pieces = [pieces[i] for i in keep]
             edges = {(index[i], index[j]) for i, j in edges if i in index and j in index}
+            touching = {(index[i], index[j]) for i, j in touching if i in index and j in index}
             grid.rebuild(pieces)
             connected_only = True
         if done():
@@ -613,3 +656,105 @@ def foam_layout(spec) -> FoamLayout:
         f"{draws} draws (reached {grid.fraction():.3f} with {len(pores)} connected pores); "
         "lower porosity or change pore_diameter"
     )
+
+
+# ----------------------------------------------------------------------------- OCC seams
+#
+# OCC cylinders carry a seam line and spheres a seam half-meridian with two poles.
+# Where a seam passes close to a point where three surfaces meet, or runs along an
+# intersection curve, the Boolean result has edges of a few nanometres. The builder
+# therefore turns each solid about its centre so that its seam (and poles) keep
+# clear of those features; the directions are chosen here.
+
+
+def fiber_seams(layout: FiberLayout, spec) -> list[np.ndarray]:
+    """Per fiber, the direction (unit, normal to the axis) of its seam line."""
+    fibers = layout.fibers
+    seams = []
+    for i, f in enumerate(fibers):
+        others = [g for j, g in enumerate(fibers) if j != i]
+        if others:
+            d = _segment_distances(f.seg[0], f.seg[1], np.array([g.seg[0] for g in others]),
+                                   np.array([g.seg[1] for g in others]))
+            others = [g for g, dist in zip(others, d) if dist < f.radius + g.radius]
+        regions, _ = _surface_regions(f, dict(enumerate(others)), spec)
+        exposed = ~np.logical_or.reduce(list(regions.values())) if regions else np.ones((2, 16), bool)
+        count = _crowded(regions, exposed)
+        na = count.shape[1]
+        cols = np.flatnonzero((count >= 2).any(axis=0))  # angles at which triple points lie
+        j_all = np.arange(na)
+        if len(cols):
+            gap = np.abs(j_all[:, None] - cols[None, :])
+            clearance = np.minimum(gap, na - gap).min(axis=1)  # angular distance to the nearest one
+        else:
+            clearance = np.full(na, na)
+        along = (count >= 1).sum(axis=0)  # how long the seam would run beside an edge
+        j = int(np.lexsort((along, -clearance))[0])
+        angle = (j + 0.5) / na * 2 * math.pi
+        e1, e2 = _axes(f.direction)
+        seams.append(math.cos(angle) * e1 + math.sin(angle) * e2)
+    return seams
+
+
+def _fibonacci(n: int) -> np.ndarray:
+    k = np.arange(n) + 0.5
+    z = 1.0 - 2.0 * k / n
+    phi = math.pi * (1.0 + math.sqrt(5.0)) * k
+    s = np.sqrt(1.0 - z * z)
+    return np.stack([s * np.cos(phi), s * np.sin(phi), z], axis=1)
+
+
+def pore_orientations(layout: FoamLayout, spec) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per pore, (pole direction, seam direction): poles away from the circles the
+    sphere is cut along, the seam away from its triple points and from tangency."""
+    planes = _layer_planes(spec)
+    pores = layout.pores
+    out = []
+    # candidate orientations: 48 pole directions x 8 seam azimuths
+    P, S = [], []
+    for p in _fibonacci(48):
+        e1, e2 = _axes(p)
+        for az in np.arange(8) * math.pi / 4:
+            P.append(p)
+            S.append(math.cos(az) * e1 + math.sin(az) * e2)
+    P, S = np.array(P), np.array(S)
+    N = np.cross(P, S)
+    # points where the seams of pores oriented earlier cross a circle this pore shares
+    vertices: list[list[np.ndarray]] = [[] for _ in pores]
+    for i, q in enumerate(pores):
+        c, r = q.centre, q.radius
+        partners = [j for j, p in enumerate(pores) if j != i and np.linalg.norm(p.centre - c) < r + p.radius]
+        cut = [_radical_plane(c, r, pores[j].centre, pores[j].radius) for j in partners]
+        cut += [planes[j] for j in q.planes]
+        axes, radii = [], []
+        for n, k in cut:
+            a = n / np.linalg.norm(n)
+            axes.append(a)
+            radii.append(math.acos(min(1.0, max(-1.0, (k / np.linalg.norm(n) - a @ c) / r))))
+        points = []
+        for m in range(len(cut)):
+            for mm in range(m + 1, len(cut)):
+                points += [(p - c) / r for p in _circles(c, r, cut[m], cut[mm])[0]]
+        points += [(v - c) / r for v in vertices[i]]
+        A = np.array(axes).reshape(-1, 3)
+        alpha = np.array(radii)
+        T = np.array(points).reshape(-1, 3)
+        score = np.full(len(P), math.pi)
+        if len(A):
+            for sign in (1.0, -1.0):
+                pole = np.abs(np.arccos(np.clip(sign * P @ A.T, -1, 1)) - alpha)
+                score = np.minimum(score, pole.min(axis=1))
+            tang = np.abs(np.arcsin(np.clip(np.abs(N @ A.T), 0, 1)) - alpha)
+            score = np.minimum(score, np.where(S @ A.T >= 0, tang, math.pi).min(axis=1))
+        if len(T):
+            off = np.arcsin(np.clip(np.abs(N @ T.T), 0, 1))
+            cos = np.clip(P @ T.T, -1, 1)
+            ends = np.minimum(np.arccos(cos), np.arccos(-cos))
+            score = np.minimum(score, np.where(S @ T.T >= 0, off, ends).min(axis=1))
+        best = int(np.argmax(score))
+        p, s, n = P[best], S[best], N[best]
+        out.append((p, s))
+        for j, plane in zip(partners, cut):  # where this seam crosses the circles shared with other pores
+            crossing = _circles(c, r, (n, float(n @ c)), plane)[0]
+            vertices[j] += [x for x in crossing if (x - c) @ s >= 0]
+    return out

@@ -98,6 +98,13 @@ class SolidElectrolyteCell(GeometrySpec):
     grains: Grains | None = None
     interlayer: Interlayer | None = None
 
+    @property
+    def contact_features_only(self) -> bool:
+        """One conducting phase and only contact loss or voids: the ohmic resistance beyond
+        the 1D slab is then constriction. Protrusions and flaws shorten the path; grain
+        boundaries and interlayers add resistive phases."""
+        return not (self.protrusions or self.flaws or self.grains or self.interlayer)
+
     @model_validator(mode="after")
     def _feasible(self):
         if self.depth is None:

@@ -17,9 +17,10 @@ charge-transfer law by a smooth activation of the plating overpotential
     theta(eta) = 1/2 [1 + tanh((-eta - eta_n) / w)],
 
 so the surface is inactive for |eta| well below eta_n, active above, and the
-width w (a few mV) keeps Newton's Jacobian smooth. theta and |i_loc| both grow
-with -eta, so i_loc stays monotone and the Jacobian stays symmetric positive
-definite. The barrier is kept apart from i0: a coating may change nucleation,
+width w (a few mV) keeps Newton's Jacobian smooth. For plating (eta <= 0, where
+the solution lies) theta and |i_loc| both grow with -eta, so i_loc is monotone
+and the Jacobian symmetric positive definite; a Newton step overshooting into
+eta > 0 meets a decreasing branch, which the line search turns back. The barrier is kept apart from i0: a coating may change nucleation,
 charge transfer, or both. With eta_n = 0 no activation is applied.
 
 A film (SEI) resistance R_f adds in series: eta = eta_ct + i_loc R_f. For the
