@@ -22,6 +22,9 @@ CASES = [
     (["kinetics.host_bare.film_resistance='1 ohm*cm^2'"], ["film_resistance", "linear"]),
     (["kinetics.symmetry_xmin.model=linear"], ["symmetry_xmin", "cannot carry an electrode reaction"]),
     (["mesh.size_min='5 um'", "mesh.size_max='2 um'"], ["size_min", "size_max"]),
+    (["operating.voltage='20 mV'"], ["voltage", "no effect in galvanostatic mode"]),
+    (["operating.mode=potentiostatic"], ["potentiostatic mode needs a positive 'voltage'"]),
+    (["kinetics.host_bare.model=primary", "kinetics.host_bare.material=li_on_cu"], ["primary", "nucleation barrier"]),
 ]
 
 
