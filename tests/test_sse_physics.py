@@ -90,26 +90,3 @@ def test_spot_balance_and_focusing(spot_runs):
     W, a = 20e-6, math.sqrt(0.1 * 400e-12 / math.pi)
     assert math.hypot(x - W / 2, y - W / 2) > 0.8 * a
 
-
-@pytest.mark.mpi
-def test_interlayer_two_ranks_match_one(tmp_path):
-    """Two volumes (cellwise conductivity), random holes, Butler-Volmer: same metrics on 1 and 2 ranks."""
-    import json
-
-    from conftest import PROBLEMS, run_cli
-
-    args = ["run", PROBLEMS / "sse_interlayer.toml", "--set", "mesh.size_max='5 um'", "--set", "mesh.size_min='1.5 um'",
-            "--set", "output.fields=false", "--set", "output.report=false"]
-    one = run_cli(args + ["--out", tmp_path / "np1"])
-    two = run_cli(args + ["--out", tmp_path / "np2"], nproc=2)
-    assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
-    m1, m2 = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("np1", "np2"))
-    for key in ("resistance", "resistance_ohmic", "resistance_charge_transfer"):
-        assert m2["cell"][key] == pytest.approx(m1["cell"][key], rel=1e-7)
-    for name in ("electrolyte", "interlayer"):
-        assert m2["phases"][name]["current_share"] == pytest.approx(m1["phases"][name]["current_share"], rel=1e-7)
-    s1, s2 = m1["surfaces"]["li_contact"], m2["surfaces"]["li_contact"]
-    for key in ("area", "total_current", "max", "cv"):
-        assert s2[key] == pytest.approx(s1[key], rel=1e-7)
-    # the resistive film pushes current through the holes: the film carries less than its share
-    assert m1["phases"]["interlayer"]["current_enhancement"] < 1
