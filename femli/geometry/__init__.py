@@ -6,9 +6,16 @@ from pydantic import Field
 
 from femli.geometry.base import GeometryInfo, GeometrySpec, MeshOptions
 from femli.geometry.disk import DiskElectrode
+from femli.geometry.hosts import ChannelArray, FiberMat, OpenFoam, StackedScreens
 from femli.geometry.pillar import HeightBands, PillarArray
 from femli.geometry.sse import SolidElectrolyteCell
 
-Geometry = Annotated[Union[PillarArray, DiskElectrode, SolidElectrolyteCell], Field(discriminator="kind")]
+Geometry = Annotated[
+    Union[PillarArray, FiberMat, OpenFoam, ChannelArray, StackedScreens, DiskElectrode, SolidElectrolyteCell],
+    Field(discriminator="kind"),
+]
 
-__all__ = ["Geometry", "GeometryInfo", "GeometrySpec", "MeshOptions", "PillarArray", "DiskElectrode", "HeightBands", "SolidElectrolyteCell"]
+__all__ = [
+    "Geometry", "GeometryInfo", "GeometrySpec", "MeshOptions", "HeightBands",
+    "PillarArray", "FiberMat", "OpenFoam", "ChannelArray", "StackedScreens", "DiskElectrode", "SolidElectrolyteCell",
+]

@@ -59,23 +59,16 @@ class _Frame:
         occ, s, tol = gmsh.model.occ, self.s, self.tol
         groups = {n: [] for n in ("host_coated", "host_bare", "current_collector", "separator", *_SIDES)}
         groups["host"], groups["plate"] = [], []
-
-        def flat(lo, hi, value):
-            return abs(lo - value) < tol and abs(hi - value) < tol
-
-        planes = ((0, 0.0, "symmetry_xmin"), (0, self.Lx * s, "symmetry_xmax"),
-                  (1, 0.0, "symmetry_ymin"), (1, self.Ly * s, "symmetry_ymax"))
+        size = (self.Lx * s, self.Ly * s, self.H * s)
         for _, face in gmsh.model.getBoundary([(3, volume)], oriented=False):
-            box = occ.getBoundingBox(2, face)
-            lo, hi = box[:3], box[3:]
-            if flat(lo[2], hi[2], 0.0):
+            side = _occ.box_side(occ.getBoundingBox(2, face), size, tol)
+            if side == "bottom":
                 groups["plate"].append(face)
                 groups["host_coated" if self.spec.coating.coat_collector else "current_collector"].append(face)
                 continue
-            if flat(lo[2], hi[2], self.H * s):
+            if side == "top":
                 groups["separator"].append(face)
                 continue
-            side = next((name for axis, v, name in planes if flat(lo[axis], hi[axis], v)), None)
             if side:
                 groups[side].append(face)
                 continue
