@@ -183,7 +183,8 @@ class Study(_Section):
         """A validated copy with dotted-key changes, e.g. {"operating.current_density": "4 mA/cm^2"}.
 
         Changes apply to the study as given (not as resolved), so changing a
-        ``material`` preset changes the values taken from it.
+        ``material`` preset changes the values taken from it. A value of None
+        removes the key: it falls back to its default.
         """
         data = copy.deepcopy(self._source) if self._source else self.resolved()
         for dotted, value in changes.items():
@@ -193,7 +194,10 @@ class Study(_Section):
                 node = node.setdefault(key, {})
                 if not isinstance(node, dict):
                     raise ConfigError(f"{dotted}: {key!r} is a value, not a section of the study")
-            node[leaf] = copy.deepcopy(value)  # later changes must not write into the caller's objects
+            if value is None:
+                node.pop(leaf, None)
+            else:
+                node[leaf] = copy.deepcopy(value)  # later changes must not write into the caller's objects
         return study_from_dict(data, origin)
 
 

@@ -30,6 +30,7 @@ from typing import Literal
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from femli.geometry.base import GeometryInfo, GeometrySpec, MeshOptions
+from femli.geometry.lattice import LatticeArray
 from femli.geometry.pillar import HeightBands
 from femli.units import Length
 
@@ -216,36 +217,19 @@ class OpenFoam(_LayeredHost):
         return build_open_foam(self, mesh)
 
 
-class ChannelArray(_LayeredHost):
+class ChannelArray(LatticeArray, _LayeredHost):
     """Solid host block 0 < z < host_height pierced by vertical cylindrical channels
-    down to the collector (the channel bottoms are ``current_collector``).
-
-    Unit cells as for the pillar array: square, pitch x pitch with a channel in
-    the centre; hexagonal, pitch x sqrt(3)*pitch with a channel in the centre
-    and quarter channels in the corners.
+    down to the collector (the channel bottoms are ``current_collector``), on the
+    square or hexagonal lattice of femli.geometry.lattice.
     """
 
     kind: Literal["channel_array"]
     channel_radius: Length
-    pitch: Length = Field(description="centre-to-centre distance of nearest channels")
-    lattice: Literal["square", "hexagonal"] = "square"
-    cells: tuple[PositiveInt, PositiveInt] = (1, 1)
     host_height: Length = Field(description="thickness of the host block (channel depth)")
 
     @property
     def host_top(self) -> float:
         return self.host_height
-
-    @property
-    def unit_cell(self) -> tuple[float, float]:
-        if self.lattice == "square":
-            return self.pitch, self.pitch
-        return self.pitch, math.sqrt(3.0) * self.pitch
-
-    @property
-    def footprint_size(self) -> tuple[float, float]:
-        ux, uy = self.unit_cell
-        return self.cells[0] * ux, self.cells[1] * uy
 
     @model_validator(mode="after")
     def _feasible(self):
@@ -258,30 +242,20 @@ class ChannelArray(_LayeredHost):
         return self
 
     def channel_centres(self) -> list[tuple[float, float]]:
-        """Axes of all channels that intersect the box (corner channels included)."""
-        ux, uy = self.unit_cell
-        nx, ny = self.cells
-        pts = [((i + 0.5) * ux, (j + 0.5) * uy) for i in range(nx) for j in range(ny)]
-        if self.lattice == "hexagonal":
-            pts += [(i * ux, j * uy) for i in range(nx + 1) for j in range(ny + 1)]
-        return pts
-
-    def _per_cell(self) -> int:
-        return 1 if self.lattice == "square" else 2
+        return self.centres()
 
     def porosity_closed_form(self) -> float:
-        ux, uy = self.unit_cell
-        return self._per_cell() * math.pi * self.channel_radius**2 / (ux * uy)
+        return self.area_fraction(self.channel_radius)
 
     def host_area_closed_form(self) -> float:
         """Channel walls plus the top face of the block (m^2)."""
         ux, uy = self.unit_cell
-        n, R = self._per_cell(), self.channel_radius
+        n, R = self.features_per_cell, self.channel_radius
         per_cell = n * 2 * math.pi * R * self.host_height + ux * uy - n * math.pi * R**2
         return self.cells[0] * self.cells[1] * per_cell
 
     def collector_area_closed_form(self) -> float:
-        return self.cells[0] * self.cells[1] * self._per_cell() * math.pi * self.channel_radius**2
+        return self.cells[0] * self.cells[1] * self.features_per_cell * math.pi * self.channel_radius**2
 
     def build(self, mesh: MeshOptions) -> GeometryInfo:
         from femli.geometry._host_build import build_channel_array

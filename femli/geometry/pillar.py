@@ -8,12 +8,12 @@ with a pillar in the centre; hexagonal lattice, pitch x sqrt(3)*pitch with a
 pillar in the centre and quarter pillars in the corners.
 """
 
-import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from femli.geometry.base import GeometryInfo, GeometrySpec, MeshOptions
+from femli.geometry.base import GeometryInfo, MeshOptions
+from femli.geometry.lattice import LatticeArray
 from femli.units import Length
 
 
@@ -63,13 +63,10 @@ class HeightBands(BaseModel):
         return sum(hi - lo for lo, hi in self.resolved())
 
 
-class PillarArray(GeometrySpec):
+class PillarArray(LatticeArray):
     kind: Literal["pillar_array"]
     pillar_radius: Length
     pillar_height: Length
-    pitch: Length = Field(description="centre-to-centre distance of nearest pillars")
-    lattice: Literal["square", "hexagonal"] = "square"
-    cells: tuple[PositiveInt, PositiveInt] = (1, 1)
     gap: Length | None = Field(None, description="electrolyte between pillar tops and separator")
     cell_height: Length | None = Field(None, description="current collector to separator")
     coating: HeightBands = HeightBands()
@@ -95,30 +92,15 @@ class PillarArray(GeometrySpec):
         return self.cell_height if self.cell_height is not None else self.pillar_height + self.gap
 
     @property
-    def unit_cell(self) -> tuple[float, float]:
-        if self.lattice == "square":
-            return self.pitch, self.pitch
-        return self.pitch, math.sqrt(3.0) * self.pitch
-
-    @property
     def size(self) -> tuple[float, float, float]:
-        ux, uy = self.unit_cell
-        return self.cells[0] * ux, self.cells[1] * uy, self.height
+        return (*self.footprint_size, self.height)
 
     def pillar_centres(self) -> list[tuple[float, float]]:
-        """Axes of all pillars that intersect the box (corner pillars included)."""
-        ux, uy = self.unit_cell
-        nx, ny = self.cells
-        pts = [((i + 0.5) * ux, (j + 0.5) * uy) for i in range(nx) for j in range(ny)]
-        if self.lattice == "hexagonal":
-            pts += [(i * ux, j * uy) for i in range(nx + 1) for j in range(ny + 1)]
-        return pts
+        return self.centres()
 
     def porosity(self) -> float:
         """Closed-form electrolyte volume fraction of the host layer (z < pillar_height)."""
-        ux, uy = self.unit_cell
-        per_cell = 1 if self.lattice == "square" else 2
-        return 1.0 - per_cell * math.pi * self.pillar_radius**2 / (ux * uy)
+        return 1.0 - self.area_fraction(self.pillar_radius)
 
     def build(self, mesh: MeshOptions) -> GeometryInfo:
         from femli.geometry._pillar_build import build_pillar_array
