@@ -87,7 +87,28 @@ class _LayeredHost(GeometrySpec):
             )
 
 
-class FiberMat(_LayeredHost):
+class _RandomHost(_LayeredHost):
+    """A seeded random host layer on a rectangular patch (fibers, foam)."""
+
+    footprint: tuple[Length, Length] = Field((60e-6, 60e-6), description="lateral size [Lx, Ly] of the patch")
+    host_height: Length = Field(40e-6, description="thickness of the host layer")
+    seed: int = 0
+
+    @field_validator("porosity", check_fields=False)  # porosity is declared by each subclass
+    @classmethod
+    def _porosity(cls, v):
+        return _check_fraction("porosity", v)
+
+    @property
+    def host_top(self) -> float:
+        return self.host_height
+
+    @property
+    def footprint_size(self) -> tuple[float, float]:
+        return self.footprint
+
+
+class FiberMat(_RandomHost):
     """Random mat of straight cylindrical fibers (seeded), clipped at the side planes.
 
     Fibers cross the whole footprint; their in-plane direction is uniform and
@@ -101,27 +122,11 @@ class FiberMat(_LayeredHost):
     """
 
     kind: Literal["fiber_mat"]
-    footprint: tuple[Length, Length] = Field((60e-6, 60e-6), description="lateral size [Lx, Ly] of the patch")
-    host_height: Length = Field(40e-6, description="thickness of the fiber layer")
     fiber_diameter: Length = 8e-6
     diameter_spread: float = Field(0.0, ge=0.0, le=0.3, description="relative std of the fiber diameter")
     tilt_spread: float = Field(10.0, ge=0.0, le=45.0, description="std of the out-of-plane angle, degrees")
     porosity: float | None = Field(None, description="target porosity of the host layer")
     fiber_count: PositiveInt | None = None
-    seed: int = 0
-
-    @field_validator("porosity")
-    @classmethod
-    def _porosity(cls, v):
-        return _check_fraction("porosity", v)
-
-    @property
-    def host_top(self) -> float:
-        return self.host_height
-
-    @property
-    def footprint_size(self) -> tuple[float, float]:
-        return self.footprint
 
     @model_validator(mode="after")
     def _feasible(self):
@@ -156,7 +161,7 @@ class FiberMat(_LayeredHost):
         return build_fiber_mat(self, mesh)
 
 
-class OpenFoam(_LayeredHost):
+class OpenFoam(_RandomHost):
     """Open-cell foam: the host block 0 < z < host_height minus overlapping spherical pores (seeded).
 
     Pore diameters are normal with mean ``pore_diameter`` and relative std
@@ -171,25 +176,9 @@ class OpenFoam(_LayeredHost):
     """
 
     kind: Literal["open_foam"]
-    footprint: tuple[Length, Length] = Field((60e-6, 60e-6), description="lateral size [Lx, Ly] of the patch")
-    host_height: Length = Field(40e-6, description="thickness of the foam layer")
     pore_diameter: Length = 16e-6
     pore_spread: float = Field(0.15, ge=0.0, le=0.3, description="relative std of the pore diameter")
     porosity: float = Field(0.6, description="target porosity of the foam layer")
-    seed: int = 0
-
-    @field_validator("porosity")
-    @classmethod
-    def _porosity(cls, v):
-        return _check_fraction("porosity", v)
-
-    @property
-    def host_top(self) -> float:
-        return self.host_height
-
-    @property
-    def footprint_size(self) -> tuple[float, float]:
-        return self.footprint
 
     @model_validator(mode="after")
     def _feasible(self):
