@@ -261,7 +261,7 @@ def build_channel_array(spec: ChannelArray, mesh: MeshOptions) -> GeometryInfo:
     levels = [-0.25, *_levels(frame.bands), 1.25]
     block = occ.addBox(0, 0, 0, Lx * s, Ly * s, top)
     tools = []
-    for cx, cy in spec.channel_centres():
+    for cx, cy in spec.centres():
         for lo, hi in zip(levels, levels[1:]):
             seg = occ.addCylinder(cx * s, cy * s, lo * top, 0, 0, (hi - lo) * top, R)
             # keep the seam off the mirror planes through corner channels

@@ -25,7 +25,7 @@ def build_pillar_array(spec: PillarArray, mesh: MeshOptions) -> GeometryInfo:
     box = occ.addBox(0, 0, 0, Lx * s, Ly * s, H * s)
     box_volume = occ.getMass(3, box)
     tools = []
-    for cx, cy in spec.pillar_centres():
+    for cx, cy in spec.centres():
         for lo, hi in zip(levels, levels[1:]):
             seg = occ.addCylinder(cx * s, cy * s, lo * hp, 0, 0, (hi - lo) * hp, r)
             # OCC puts the cylinder seam at angle 0; turning it to 45 degrees keeps it
@@ -40,7 +40,7 @@ def build_pillar_array(spec: PillarArray, mesh: MeshOptions) -> GeometryInfo:
     volume = _occ.single_volume(out, "pillar_array")
 
     tol = 1e-5 * max(Lx, Ly, H) * s  # OCC pads bounding boxes by its 1e-7 tolerance
-    centres = [(cx * s, cy * s) for cx, cy in spec.pillar_centres()]
+    centres = [(cx * s, cy * s) for cx, cy in spec.centres()]
 
     def coated(z_fraction: float) -> bool:
         return any(lo <= z_fraction <= hi for lo, hi in bands)

@@ -230,9 +230,6 @@ class ChannelArray(LatticeArray, _LayeredHost):
             )
         return self
 
-    def channel_centres(self) -> list[tuple[float, float]]:
-        return self.centres()
-
     def porosity_closed_form(self) -> float:
         return self.area_fraction(self.channel_radius)
 

@@ -95,9 +95,6 @@ class PillarArray(LatticeArray):
     def size(self) -> tuple[float, float, float]:
         return (*self.footprint_size, self.height)
 
-    def pillar_centres(self) -> list[tuple[float, float]]:
-        return self.centres()
-
     def porosity(self) -> float:
         """Closed-form electrolyte volume fraction of the host layer (z < pillar_height)."""
         return 1.0 - self.area_fraction(self.pillar_radius)
