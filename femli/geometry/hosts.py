@@ -92,7 +92,7 @@ class _RandomHost(_LayeredHost):
 
     footprint: tuple[Length, Length] = Field((60e-6, 60e-6), description="lateral size [Lx, Ly] of the patch")
     host_height: Length = Field(40e-6, description="thickness of the host layer")
-    seed: int = 0
+    seed: int = Field(0, ge=0)
 
     @field_validator("porosity", check_fields=False)  # porosity is declared by each subclass
     @classmethod
