@@ -1,0 +1,795 @@
+#!/usr/bin/env python3
+"""Performance harness: femli on the default study against a hand-written DOLFINx solve.
+
+    .venv/bin/mpiexec -n 2 .venv/bin/python benchmarks/run_benchmarks.py           # main result
+    .venv/bin/python benchmarks/run_benchmarks.py                                  # 1 rank
+    .venv/bin/mpiexec -n 2 .venv/bin/python benchmarks/run_benchmarks.py --quick   # smoke test
+
+For each of three mesh sizes of problems/pillar_host.toml (P1, ~50 k to ~1 M
+unknowns) the harness runs, in one process and on the same cached mesh:
+
+* femli, default study (Butler-Volmer kinetics on every electrode surface);
+* femli, the same study with every kinetics switched to ``model = "linear"``;
+* "plain": the equivalent linear problem written by hand in UFL
+  (conduction + Robin terms 1/R_ct on the electrode surfaces + applied current
+  on the separator), assembled with dolfinx.fem.petsc and solved with one PETSc
+  KSP (CG + GAMG with the options of femli.solvers.petsc_options).
+
+It records femli's stage timings, Newton/Krylov iterations and PETSc event
+times, the plain assembly and solve times (barrier + perf_counter, max over
+ranks), checks that plain and femli-linear agree on the separator potential,
+and reports two ratios measured in the same run: femli linear solve time /
+plain (assembly + solve) time, and the growth of Krylov iterations per Newton
+step from the smallest to the largest mesh. See benchmarks/README.md.
+
+Results (rank 0): benchmarks/results/pillar_host_<N>ranks.json and a README.md
+with one section per rank count (regenerated from all JSON files present).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import resource
+import sys
+import time
+import traceback
+from contextlib import contextmanager, nullcontext
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+STUDY = ROOT / "problems" / "pillar_host.toml"
+
+# Mesh sizes as (label, size_min in um). size_max keeps the default study's
+# ratio size_max/size_min = 4/1.2 and growth_distance stays 8 um, so a size is a
+# uniform refinement of the default mesh (size_min 1.2 um, ~10 k P1 dofs).
+GROWTH_UM = 8.0
+SIZE_RATIO = 4.0 / 1.2
+FULL_SIZES = [("S", 0.65), ("M", 0.36), ("L", 0.22)]
+QUICK_SIZES = [("q1", 2.0), ("q2", 1.6), ("q3", 1.2)]
+WARMUP_SIZE = ("warmup", 2.0)
+
+# --diagnose: extra femli runs with PETSc options passed through solver.petsc_options (femli
+# itself unchanged; femli applies the study's petsc_options last), to show where femli's
+# solve time goes against the plain solve:
+#   linear+newton_bt: the full Newton/line-search path on the linear problem (femli's solve
+#     for linear kinetics is a single KSP solve, snes_type = ksponly);
+#   linear+unpreconditioned_norm: CG stops on the true residual (same ksp_rtol);
+#   butler_volmer+no_gamg_reuse: GAMG rebuilds its coarse spaces at every Newton step;
+#   butler_volmer+basic_linesearch: full Newton steps without the sufficient-decrease test.
+DIAGNOSTIC_VARIANTS = {
+    "linear+newton_bt": ("linear", {"snes_type": "newtonls", "snes_linesearch_type": "bt"}),
+    "linear+unpreconditioned_norm": ("linear", {"ksp_norm_type": "unpreconditioned"}),
+    "butler_volmer+no_gamg_reuse": ("butler_volmer", {"pc_gamg_reuse_interpolation": False}),
+    "butler_volmer+basic_linesearch": ("butler_volmer", {"snes_linesearch_type": "basic"}),
+}
+
+TARGET_RATIO = 1.5  # femli linear solve / plain (assembly + solve)
+TARGET_KPN_GROWTH = 30.0  # % growth of Krylov iterations per Newton step, smallest -> largest mesh
+
+# PETSc events whose time and count tell where a femli solve spends its time.
+PETSC_EVENTS = [
+    "SNESSolve",
+    "SNESFunctionEval",
+    "SNESJacobianEval",
+    "SNESLineSearch",
+    "KSPSetUp",
+    "KSPSolve",
+    "PCSetUp",
+    "PCApply",
+    "MatAssemblyEnd",
+]
+
+# Physical constants, CODATA 2018 (exact in the 2019 SI). Written out here on
+# purpose: the plain solve must not reuse femli's kinetics code it checks.
+FARADAY = 96485.33212
+GAS_CONSTANT = 8.314462618
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="small meshes only (smoke test, about a minute)")
+    p.add_argument("--sizes", help="comma-separated size_min values in um, overriding the built-in sizes")
+    p.add_argument("--results", type=Path, help="result directory (default benchmarks/results; "
+                   "benchmarks/.cache/results-quick with --quick)")
+    p.add_argument("--cache", type=Path, default=HERE / ".cache" / "meshes", help="mesh cache (FEMLI_CACHE)")
+    p.add_argument("--repeat", type=int, help="run femli linear and plain this many times each, alternating, "
+                   "and compare the best of each (default 3; 1 with --quick)")
+    p.add_argument("--diagnose", action="store_true",
+                   help="also run femli with a few PETSc option overrides (see DIAGNOSTIC_VARIANTS)")
+    p.add_argument("--no-warmup", action="store_true", help="skip the unrecorded warm-up (form JIT) run")
+    return p.parse_args(argv)
+
+
+def say(comm, *args):
+    if comm.rank == 0:
+        print(*args, flush=True)
+
+
+def max_over_ranks(comm, value: float) -> float:
+    from mpi4py import MPI
+
+    return comm.allreduce(value, op=MPI.MAX)
+
+
+@contextmanager
+def timed(comm, record: dict, key: str):
+    """Wall time of the block on the slowest rank (ranks start together)."""
+    comm.Barrier()
+    t0 = time.perf_counter()
+    yield
+    record[key] = max_over_ranks(comm, time.perf_counter() - t0)
+
+
+def peak_rss_mb(comm) -> float:
+    """Peak resident memory of the largest rank so far (MB)."""
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return max_over_ranks(comm, kb / 1024.0)
+
+
+def machine_info() -> dict:
+    info = {"nproc": os.cpu_count(), "platform": platform.platform()}
+    try:
+        info["nproc_available"] = len(os.sched_getaffinity(0))
+    except AttributeError:
+        pass
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory_gb"] = round(int(line.split()[1]) / 1024**2, 1)
+                break
+    except OSError:
+        pass
+    try:
+        info["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        pass
+    return info
+
+
+def software_versions() -> dict:
+    from mpi4py import MPI
+    from petsc4py import PETSc
+
+    from femli.output import versions
+
+    out = versions()
+    out["petsc"] = ".".join(str(v) for v in PETSc.Sys.getVersion())
+    out["mpi_library"] = MPI.Get_library_version().splitlines()[0].strip()
+    return out
+
+
+def freeze_mesh_key() -> None:
+    """Pin femli's mesh-cache key for this run.
+
+    femli keys its mesh cache on a hash of the geometry/meshing source files,
+    read from disk at every call. While other people edit those files during a
+    long benchmark, the key would change between runs of one size and trigger
+    fresh meshing with the code already in memory. The code in memory does not
+    change during a run, so its fingerprint is taken once, here.
+    """
+    import femli.config as config
+
+    fingerprint = getattr(config, "_builder_fingerprint", None)
+    if callable(fingerprint):
+        frozen = fingerprint()
+        config._builder_fingerprint = lambda: frozen
+
+
+def mesh_changes(size_min_um: float) -> dict:
+    return {
+        "mesh.size_min": f"{size_min_um:g} um",
+        "mesh.size_max": f"{size_min_um * SIZE_RATIO:.4g} um",
+        "mesh.growth_distance": f"{GROWTH_UM:g} um",
+    }
+
+
+def studies(size_min_um: float):
+    """(default study, all-linear study) at one mesh size, without field/report output."""
+    import femli
+
+    base = femli.load_study(STUDY).updated(
+        mesh_changes(size_min_um) | {"model.degree": 1, "output.fields": False, "output.report": False}
+    )
+    linear = base.updated({f"kinetics.{name}.model": "linear" for name in base.kinetics})
+    return base, linear
+
+
+class PetscLog:
+    """One PETSc log stage per measured run; per-event time and count on this rank."""
+
+    def __init__(self):
+        from petsc4py import PETSc
+
+        PETSc.Log.begin()
+        self._PETSc = PETSc
+        self._events = {name: PETSc.Log.Event(name) for name in PETSC_EVENTS}
+
+    @contextmanager
+    def stage(self, name: str, record: dict):
+        stage = self._PETSc.Log.Stage(name)
+        stage.push()
+        try:
+            yield
+        finally:
+            stage.pop()
+            out = {}
+            for ev_name, ev in self._events.items():
+                perf = ev.getPerfInfo(stage)
+                if perf["count"]:
+                    out[ev_name] = {"count": int(perf["count"]), "seconds": float(perf["time"])}
+            record["petsc_events"] = out
+
+
+# --------------------------------------------------------------------------- the runs
+
+
+def run_femli(study, comm, out: Path, log: PetscLog | None, label: str) -> dict:
+    """One femli.run; its metrics (timing, solver, mesh, cell) and a few extras."""
+    import femli
+
+    rec: dict = {}
+    stage = log.stage(label, rec) if log else nullcontext()
+    try:
+        with stage, timed(comm, rec, "wall"):
+            result = femli.run(study, out=out, comm=comm)
+    except femli.FemliError as err:
+        say(comm, f"  femli {label} FAILED: {err}")
+        return rec | {"status": "failed", "error": str(err)}
+    m = result.metrics
+    rec |= {
+        "status": m.get("status"),
+        "timing": m.get("timing", {}),
+        "solver": m.get("solver", {}),
+        "mesh": {k: m.get("mesh", {}).get(k) for k in ("cells", "dofs", "mpi_size", "hash")},
+        "separator_potential": m.get("cell", {}).get("separator_potential"),
+    }
+    del result
+    gc.collect()
+    return rec
+
+
+def resistances(study) -> dict:
+    """1/(R_ct + R_film) per electrode surface, R_ct = RT / (F i0 (aa + ac)), from the resolved study."""
+    T = study.operating.temperature
+    out = {}
+    for name, k in study.kinetics.items():
+        if k.model == "insulating":
+            continue
+        r_ct = GAS_CONSTANT * T / (FARADAY * k.exchange_current_density * (k.alpha_a + k.alpha_c))
+        out[name] = {"R_ct": r_ct, "R_film": k.film_resistance, "conductance": 1.0 / (r_ct + k.film_resistance)}
+        barrier = getattr(k, "nucleation_overpotential", 0.0) or 0.0
+        if barrier:  # femli's kinetics is then not the plain linear Robin law: the check will say so
+            out[name]["warning"] = f"nucleation_overpotential = {barrier} V is not modelled by the plain solve"
+    return out
+
+
+def plain_options(study) -> dict:
+    """femli's iterative preset without the SNES part: the KSP/PC options a linear solve uses."""
+    from femli.solvers import petsc_options
+
+    return {k: v for k, v in petsc_options(study.solver).items() if not k.startswith("snes_")}
+
+
+def run_plain(study, comm, log: PetscLog | None, label: str) -> dict:
+    """The linear problem by hand: a(u,v) = (kappa grad u, grad v) + sum_s (1/R_s) (u, v)_s, L(v) = (i_app, v)_sep."""
+    import ufl
+    from dolfinx import fem
+    from dolfinx.fem import petsc as fpetsc
+    from mpi4py import MPI
+    from petsc4py import PETSc
+
+    from femli.mesh import build_mesh
+
+    rec: dict = {"status": "running"}
+    t: dict = {}
+    with timed(comm, t, "mesh_read"):
+        bundle = build_mesh(study.geometry, study.mesh, comm, key=study.mesh_hash())
+    msh = bundle.mesh
+    robin = resistances(study)
+    with timed(comm, t, "setup"):
+        V = fem.functionspace(msh, ("Lagrange", 1))
+        u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
+        ds = ufl.Measure("ds", domain=msh, subdomain_data=bundle.facet_tags)
+        kappa = fem.Constant(msh, PETSc.ScalarType(study.electrolyte.conductivity))
+        i_app = fem.Constant(msh, PETSc.ScalarType(study.operating.current_density))
+        sep = bundle.tag(study.operating.counter)
+        a = kappa * ufl.inner(ufl.grad(u), ufl.grad(v)) * ufl.dx
+        for name, r in robin.items():
+            a += fem.Constant(msh, PETSc.ScalarType(r["conductance"])) * u * v * ds(bundle.tag(name))
+        L = i_app * v * ds(sep)
+    with timed(comm, t, "compile"):
+        a_form, L_form = fem.form(a), fem.form(L)
+
+    opts = plain_options(study)
+    prefix = f"plain_{label}_"
+    stage = log.stage(label, rec) if log else nullcontext()
+    with stage:
+        with timed(comm, t, "matrix_create"):  # sparsity pattern
+            A = fpetsc.create_matrix(a_form)
+        with timed(comm, t, "matrix_assemble"):
+            fpetsc.assemble_matrix(A, a_form)
+            A.assemble()
+        with timed(comm, t, "assembly_vector"):
+            b = fpetsc.assemble_vector(L_form)
+            b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        uh = fem.Function(V, name="potential")
+        with timed(comm, t, "ksp_setup"):  # create, options, GAMG hierarchy
+            ksp = PETSc.KSP().create(comm)
+            ksp.setOptionsPrefix(prefix)
+            petsc_opts = PETSc.Options()
+            for k, val in opts.items():
+                petsc_opts[prefix + k] = val
+            ksp.setOperators(A)
+            ksp.setFromOptions()
+            for k in opts:
+                del petsc_opts[prefix + k]
+            ksp.setUp()
+        with timed(comm, t, "ksp_solve"):
+            ksp.solve(b, uh.x.petsc_vec)
+            uh.x.scatter_forward()
+
+    # unit cost of one residual evaluation (what SNES assembles per function evaluation); not in the total
+    r_form = fem.form(ufl.action(a, uh) - L)
+    with timed(comm, t, "residual_assembly"):
+        rvec = fpetsc.assemble_vector(r_form)
+        rvec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    rvec.destroy()
+    area = comm.allreduce(fem.assemble_scalar(fem.form(1.0 * ds(sep))), op=MPI.SUM)
+    v_sep = comm.allreduce(fem.assemble_scalar(fem.form(uh * ds(sep))), op=MPI.SUM) / area
+    t["assembly_matrix"] = t["matrix_create"] + t["matrix_assemble"]
+    t["assembly"] = t["assembly_matrix"] + t["assembly_vector"]
+    t["solve"] = t["ksp_setup"] + t["ksp_solve"]
+    t["total"] = t["assembly"] + t["solve"]
+    rec |= {
+        "status": "ok" if ksp.getConvergedReason() > 0 else "failed",
+        "timing": t,
+        "krylov_iterations": int(ksp.getIterationNumber()),
+        "ksp_reason": int(ksp.getConvergedReason()),
+        "dofs": int(V.dofmap.index_map.size_global * V.dofmap.index_map_bs),
+        "cells": int(msh.topology.index_map(3).size_global),
+        "separator_potential": float(v_sep),
+        "robin": robin,
+        "petsc_options": {k: (v if isinstance(v, (int, float, str, bool)) else str(v)) for k, v in opts.items()},
+    }
+    # relative true residual ||b - A u|| / ||b||: what a converged KSP left behind
+    r = b.duplicate()
+    A.mult(uh.x.petsc_vec, r)
+    r.aypx(-1.0, b)
+    rec["true_relative_residual"] = float(r.norm() / b.norm())
+    for obj in (ksp, A, b, r):
+        obj.destroy()
+    del bundle, msh, V, uh, a_form, L_form
+    gc.collect()
+    return rec
+
+
+def prepare_mesh(study, comm) -> dict:
+    """Mesh (or read from cache) once, before the measured runs, so they all read the cached mesh."""
+    from femli.mesh import build_mesh
+
+    t: dict = {}
+    with timed(comm, t, "seconds"):
+        bundle = build_mesh(study.geometry, study.mesh, comm, key=study.mesh_hash())
+    rec = {
+        "hash": bundle.hash,
+        "cached": bool(bundle.cached),
+        "prepare_seconds": t["seconds"],
+        "gmsh_seconds": dict(bundle.timing),
+        "quality": dict(bundle.quality),
+    }
+    del bundle
+    gc.collect()
+    return rec
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def run_size(label: str, size_min_um: float, comm, runs_dir: Path, log: PetscLog, diagnose: bool = False,
+             repeat: int = 1) -> dict:
+    base, linear = studies(size_min_um)
+    say(comm, f"\n== size {label}: size_min {size_min_um:g} um, size_max {size_min_um * SIZE_RATIO:.4g} um ==")
+    rec: dict = {
+        "label": label,
+        "mesh_options": mesh_changes(size_min_um),
+        "mesh": prepare_mesh(base, comm),
+    }
+    m = rec["mesh"]
+    say(comm, f"  mesh {m['hash']}: {m['quality']['cells']} cells, {'cached' if m['cached'] else 'meshed'} "
+        f"in {m['prepare_seconds']:.1f} s")
+    bv = run_femli(base, comm, runs_dir / f"{label}_bv", log, f"{label}_femli_bv")
+    lin_runs, plain_runs = [], []
+    for r in range(max(repeat, 1)):  # alternate femli linear and plain; keep the best of each
+        suffix = f"_r{r}" if r else ""
+        lin_runs.append(run_femli(linear, comm, runs_dir / f"{label}_linear{suffix}", log, f"{label}_femli_linear{suffix}"))
+        plain_runs.append(run_plain(linear, comm, log, f"{label}_plain{suffix}"))
+    lin_ok = [x for x in lin_runs if x.get("status") == "ok"] or lin_runs
+    rec["femli"] = {
+        "butler_volmer": bv,
+        "linear": min(lin_ok, key=lambda x: x.get("timing", {}).get("solve", float("inf"))),
+    }
+    rec["plain"] = min(plain_runs, key=lambda x: x["timing"]["total"])
+    rec["repeats"] = {
+        "n": len(lin_runs),
+        "femli_linear_solve": [x.get("timing", {}).get("solve") for x in lin_runs],
+        "femli_linear_snes": [x.get("petsc_events", {}).get("SNESSolve", {}).get("seconds") for x in lin_runs],
+        "plain_total": [x["timing"]["total"] for x in plain_runs],
+        "pair_ratios": [ratio(a.get("timing", {}).get("solve"), b["timing"]["total"]) for a, b in zip(lin_runs, plain_runs)],
+        "femli_linear_timing": [x.get("timing") for x in lin_runs],
+        "plain_timing": [x["timing"] for x in plain_runs],
+    }
+    if diagnose:
+        rec["diagnostics"] = {}
+        for name, (variant, options) in DIAGNOSTIC_VARIANTS.items():
+            study = (base if variant == "butler_volmer" else linear).updated({"solver.petsc_options": options})
+            tag = name.replace("+", "_")
+            d = run_femli(study, comm, runs_dir / f"{label}_{tag}", log, f"{label}_femli_{tag}")
+            d["petsc_options"] = options
+            d["solve_over_plain"] = ratio(d.get("timing", {}).get("solve"), rec["plain"]["timing"]["total"])
+            d["work_model_over_plain"] = work_model(d, rec["plain"])
+            rec["diagnostics"][name] = d
+    rec["peak_rss_mb"] = peak_rss_mb(comm)
+
+    lin, plain = rec["femli"]["linear"], rec["plain"]
+    v_f, v_p = lin.get("separator_potential"), plain.get("separator_potential")
+    rel = abs(v_p - v_f) / abs(v_f) if v_f else None
+    rec["check"] = {
+        "femli_linear_separator_potential": v_f,
+        "plain_separator_potential": v_p,
+        "relative_difference": rel,
+        "tolerance": 1e-6,
+        "passed": rel is not None and rel <= 1e-6,
+    }
+    femli_solve = lin.get("timing", {}).get("solve")
+    rec["ratios"] = {
+        "femli_linear_solve_over_plain": ratio(femli_solve, plain["timing"]["total"]),
+        "femli_linear_snes_over_plain": ratio(lin.get("petsc_events", {}).get("SNESSolve", {}).get("seconds"),
+                                              plain["timing"]["total"]),
+        "femli_bv_solve_over_plain": ratio(rec["femli"]["butler_volmer"].get("timing", {}).get("solve"),
+                                           plain["timing"]["total"]),
+    }
+    rec["ratios"]["work_model_femli_linear_over_plain"] = work_model(lin, plain)
+    _print_size(comm, rec)
+    return rec
+
+
+def work_model(femli_rec: dict, plain: dict) -> float | None:
+    """Noise-robust estimate of the ratio from work counts: femli's PETSc event counts
+    (Jacobian and residual evaluations, GAMG set-ups, Krylov iterations) priced at the
+    unit costs measured for the plain solve in the same run."""
+    ev, t = femli_rec.get("petsc_events", {}), plain["timing"]
+    if femli_rec.get("status") != "ok" or "matrix_create" not in t or not plain["krylov_iterations"]:
+        return None
+    count = lambda name: ev.get(name, {}).get("count", 0)  # noqa: E731
+    femli = (
+        t["matrix_create"]
+        + count("SNESJacobianEval") * t["matrix_assemble"]
+        + count("SNESFunctionEval") * t["residual_assembly"]
+        + count("PCSetUp") * t["ksp_setup"]
+        + femli_rec["solver"]["krylov_iterations"] / plain["krylov_iterations"] * t["ksp_solve"]
+    )
+    return femli / t["total"]
+
+
+def _print_size(comm, rec):
+    p = rec["plain"]
+    for name, f in rec["femli"].items():
+        if f.get("status") != "ok":
+            continue
+        s, tm = f["solver"], f["timing"]
+        say(comm, f"  femli {name:13s} dofs {f['mesh']['dofs']:>9d}  Newton {s['newton_iterations']:2d}  Krylov "
+            f"{s['krylov_iterations']:4d} ({s['krylov_per_newton']:.1f}/Newton)  assemble {tm.get('assemble', 0):.2f} s  "
+            f"solve {tm.get('solve', 0):.2f} s")
+    pt = p["timing"]
+    say(comm, f"  plain               dofs {p['dofs']:>9d}  Krylov {p['krylov_iterations']:4d}  assembly {pt['assembly']:.2f} s  "
+        f"ksp setup {pt['ksp_setup']:.2f} s  ksp solve {pt['ksp_solve']:.2f} s  (compile {pt['compile']:.2f} s)")
+    c, r = rec["check"], rec["ratios"]
+    rel = c["relative_difference"]
+    say(comm, f"  separator potential: femli linear {c['femli_linear_separator_potential']:.9e} V, plain "
+        f"{c['plain_separator_potential']:.9e} V, rel. diff {rel if rel is None else f'{rel:.1e}'} "
+        f"({'ok' if c['passed'] else 'MISMATCH'})")
+    q = r["femli_linear_solve_over_plain"]
+    rep = rec["repeats"]
+    pairs = ", ".join("–" if x is None else f"{x:.2f}" for x in rep["pair_ratios"])
+    say(comm, f"  ratio femli linear solve / plain (assembly + solve) = {q if q is None else f'{q:.2f}'}"
+        f"  (best of {rep['n']} each; per repeat: {pairs})")
+    wm = r.get("work_model_femli_linear_over_plain")
+    if wm is not None:
+        say(comm, f"  work-model ratio (femli event counts x plain unit costs) = {wm:.2f}")
+    for name, d in rec.get("diagnostics", {}).items():
+        if d.get("status") == "ok":
+            s = d["solver"]
+            say(comm, f"  diagnostic {name:36s} Newton {s['newton_iterations']}  Krylov {s['krylov_iterations']:4d}  "
+                f"solve {d['timing']['solve']:.2f} s  / plain = {d['solve_over_plain']:.2f}")
+
+
+def summarise(sizes: list[dict]) -> dict:
+    first, last = sizes[0], sizes[-1]
+    growth = {}
+    for variant in ("butler_volmer", "linear"):
+        a = first["femli"][variant].get("solver", {}).get("krylov_per_newton")
+        b = last["femli"][variant].get("solver", {}).get("krylov_per_newton")
+        growth[variant] = 100.0 * (b / a - 1.0) if a and b else None
+    p_growth = None
+    if first["plain"]["krylov_iterations"]:
+        p_growth = 100.0 * (last["plain"]["krylov_iterations"] / first["plain"]["krylov_iterations"] - 1.0)
+    ratios = [s["ratios"]["femli_linear_solve_over_plain"] for s in sizes]
+    return {
+        "ratio_femli_linear_solve_over_plain": {s["label"]: s["ratios"]["femli_linear_solve_over_plain"] for s in sizes},
+        "ratio_at_largest": ratios[-1],
+        "work_model_ratio": {s["label"]: s["ratios"].get("work_model_femli_linear_over_plain") for s in sizes},
+        "krylov_per_newton_growth_percent": growth,
+        "plain_krylov_growth_percent": p_growth,
+        "checks_passed": all(s["check"]["passed"] for s in sizes),
+        "targets": {"ratio_max": TARGET_RATIO, "krylov_per_newton_growth_max_percent": TARGET_KPN_GROWTH},
+        "targets_met": {
+            "ratio_all_sizes": all(r is not None and r <= TARGET_RATIO for r in ratios),
+            "ratio_at_largest": ratios[-1] is not None and ratios[-1] <= TARGET_RATIO,
+            "krylov_growth_butler_volmer": growth["butler_volmer"] is not None and growth["butler_volmer"] <= TARGET_KPN_GROWTH,
+            "krylov_growth_linear": growth["linear"] is not None and growth["linear"] <= TARGET_KPN_GROWTH,
+        },
+    }
+
+
+# --------------------------------------------------------------------------- the README
+
+
+def _f(x, fmt="{:.2f}"):
+    return "–" if x is None else fmt.format(x)
+
+
+def markdown_section(res: dict) -> str:
+    n = res["mpi_size"]
+    mach, ver, summ = res["machine"], res["versions"], res["summary"]
+    lines = [
+        f"## {n} MPI rank{'s' if n > 1 else ''}",
+        "",
+        f"- date: {res['date']} (run took {res['wall_seconds'] / 60:.1f} min{', --quick' if res['quick'] else ''})",
+        f"- machine: {mach.get('cpu_model', '?')}, nproc {mach.get('nproc')}, {mach.get('memory_gb', '?')} GB, "
+        f"load average at start {mach.get('load_average_at_start')}, at end {res.get('load_average_at_end')}",
+        f"- versions: femli {ver.get('femli')}, DOLFINx {ver.get('dolfinx')}, PETSc {ver.get('petsc')}, "
+        f"gmsh {ver.get('gmsh')}, Python {ver.get('python')}, {ver.get('mpi_library')}",
+        f"- study: `problems/pillar_host.toml`, P1, size_max = {SIZE_RATIO:.3g} x size_min, growth_distance "
+        f"{GROWTH_UM:g} um; output.fields/report off",
+        "",
+        "| size | size_min | cells | P1 dofs | variant | Newton | Krylov | Krylov/Newton | assemble s | solve s "
+        "| analysis s | SNESSolve s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in res["sizes"]:
+        for variant, f in s["femli"].items():
+            if f.get("status") != "ok":
+                lines.append(f"| {s['label']} | {s['mesh_options']['mesh.size_min']} | | | femli {variant} | failed: "
+                             f"{f.get('error', '')} | | | | | | |")
+                continue
+            sv, tm = f["solver"], f["timing"]
+            snes = f.get("petsc_events", {}).get("SNESSolve", {}).get("seconds")
+            lines.append(
+                f"| {s['label']} | {s['mesh_options']['mesh.size_min']} | {f['mesh']['cells']:,} | {f['mesh']['dofs']:,} "
+                f"| femli {variant} | {sv['newton_iterations']} | {sv['krylov_iterations']} | {sv['krylov_per_newton']:.1f} "
+                f"| {_f(tm.get('assemble'))} | {_f(tm.get('solve'))} | {_f(tm.get('analysis'))} | {_f(snes)} |"
+            )
+        p = s["plain"]
+        pt = p["timing"]
+        lines.append(
+            f"| {s['label']} | {s['mesh_options']['mesh.size_min']} | {p['cells']:,} | {p['dofs']:,} | plain | – "
+            f"| {p['krylov_iterations']} | – | {_f(pt['assembly'])} | {_f(pt['solve'])} | – | – |"
+        )
+    lines += [
+        "",
+        "Plain DOLFINx solve of the same linear problem (seconds, max over ranks) and the ratio "
+        f"femli linear `timing.solve` / plain (assembly + solve); femli linear and plain each ran "
+        f"{res.get('repeat', 1)} time(s), alternating, and the best of each is compared (per-repeat ratios in the last column):",
+        "",
+        "| size | P1 dofs | assembly (A + b) | KSP setup (GAMG) | KSP solve | plain total | femli linear solve "
+        "| **ratio** | target | separator potential rel. diff | ratio per repeat | work-model ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in res["sizes"]:
+        p, pt = s["plain"], s["plain"]["timing"]
+        q = s["ratios"]["femli_linear_solve_over_plain"]
+        fs = s["femli"]["linear"].get("timing", {}).get("solve")
+        c = s["check"]
+        lines.append(
+            f"| {s['label']} | {p['dofs']:,} | {_f(pt['assembly'])} | {_f(pt['ksp_setup'])} | {_f(pt['ksp_solve'])} "
+            f"| {_f(pt['total'])} | {_f(fs)} | **{_f(q)}** | {'ok' if q is not None and q <= TARGET_RATIO else 'MISSED'} "
+            f"(<= {TARGET_RATIO}) | {_f(c['relative_difference'], '{:.1e}')} ({'ok' if c['passed'] else 'MISMATCH'}) "
+            f"| {', '.join(_f(x) for x in s.get('repeats', {}).get('pair_ratios', []))} "
+            f"| {_f(s['ratios'].get('work_model_femli_linear_over_plain'))} |"
+        )
+    lines += ["", *breakdown_table(res), ""]
+    if any(sz.get("diagnostics") for sz in res["sizes"]):
+        lines += [*diagnostics_table(res), ""]
+    g = summ["krylov_per_newton_growth_percent"]
+    met = summ["targets_met"]
+    lines += [
+        "",
+        f"Krylov iterations per Newton step, smallest -> largest mesh: Butler–Volmer {_f(g['butler_volmer'], '{:+.0f}')} %, "
+        f"linear {_f(g['linear'], '{:+.0f}')} %, plain KSP {_f(summ['plain_krylov_growth_percent'], '{:+.0f}')} % "
+        f"(target <= +{TARGET_KPN_GROWTH:g} %: BV {'ok' if met['krylov_growth_butler_volmer'] else 'MISSED'}, "
+        f"linear {'ok' if met['krylov_growth_linear'] else 'MISSED'}).",
+        "",
+        f"Ratio at the largest mesh: {_f(summ['ratio_at_largest'])} "
+        f"(target <= {TARGET_RATIO}: {'ok' if met['ratio_at_largest'] else 'MISSED'}; all sizes "
+        f"{'ok' if met['ratio_all_sizes'] else 'not all within target'}). Correctness checks "
+        f"{'passed' if summ['checks_passed'] else 'FAILED'}.",
+        "",
+    ]
+    notes = res.get("notes")
+    if notes:
+        lines += [f"Notes: {notes}", ""]
+    return "\n".join(lines)
+
+
+def _ev(rec, name):
+    e = rec.get("petsc_events", {}).get(name)
+    return f"{e['count']} / {e['seconds']:.2f}" if e else "–"
+
+
+def breakdown_table(res: dict) -> list[str]:
+    """Where the time of femli linear's solve stage goes, next to the plain solve (rank 0, PETSc events)."""
+    lines = [
+        "Where the solve time goes (PETSc event count / seconds on rank 0; `outside SNES` = femli `timing.solve` "
+        "minus SNESSolve: NonlinearProblem construction, form JIT lookup, matrix/vector creation):",
+        "",
+        "| size | run | matrix assembly | residual/vector assembly | line search | GAMG setup (PCSetUp) "
+        "| KSPSolve | Krylov its | outside SNES s | solve total s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in res["sizes"]:
+        runs = [("femli linear", s["femli"]["linear"]), ("femli BV", s["femli"]["butler_volmer"])]
+        for name, f in runs:
+            if f.get("status") != "ok":
+                continue
+            snes = f.get("petsc_events", {}).get("SNESSolve", {}).get("seconds", 0.0)
+            lines.append(
+                f"| {s['label']} | {name} | {_ev(f, 'SNESJacobianEval')} | {_ev(f, 'SNESFunctionEval')} "
+                f"| {_ev(f, 'SNESLineSearch')} | {_ev(f, 'PCSetUp')} | {_ev(f, 'KSPSolve')} "
+                f"| {f['solver']['krylov_iterations']} | {f['timing']['solve'] - snes:.2f} | {f['timing']['solve']:.2f} |"
+            )
+        p, pt = s["plain"], s["plain"]["timing"]
+        lines.append(
+            f"| {s['label']} | plain | 1 / {pt['assembly_matrix']:.2f} | 1 / {pt['assembly_vector']:.2f} | – "
+            f"| {_ev(p, 'PCSetUp')} | {_ev(p, 'KSPSolve')} | {p['krylov_iterations']} | – | {pt['total']:.2f} |"
+        )
+    return lines
+
+
+def diagnostics_table(res: dict) -> list[str]:
+    lines = [
+        "Diagnostics (`--diagnose`): femli with PETSc options added through `solver.petsc_options`:",
+        "",
+        "| size | variant | options | Newton | Krylov | matrix assembly | GAMG setup | femli solve s | / plain "
+        "| work-model ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in res["sizes"]:
+        for name, d in s.get("diagnostics", {}).items():
+            opts = ", ".join(f"{k}={v}" for k, v in d.get("petsc_options", {}).items())
+            if d.get("status") != "ok":
+                lines.append(f"| {s['label']} | {name} | {opts} | failed | | | | | | |")
+                continue
+            sv = d["solver"]
+            lines.append(
+                f"| {s['label']} | {name} | `{opts}` | {sv['newton_iterations']} | {sv['krylov_iterations']} "
+                f"| {_ev(d, 'SNESJacobianEval')} | {_ev(d, 'PCSetUp')} | {d['timing']['solve']:.2f} "
+                f"| {_f(d.get('solve_over_plain'))} | {_f(d.get('work_model_over_plain'))} |"
+            )
+    return lines
+
+
+def write_readme(results_dir: Path):
+    import json
+
+    from femli.atomic import write_text
+
+    sections = []
+    for path in sorted(results_dir.glob("pillar_host_*ranks.json"), key=lambda p: json.loads(p.read_text())["mpi_size"]):
+        sections.append(markdown_section(json.loads(path.read_text())))
+    head = (
+        "# Benchmark results: pillar_host\n\n"
+        "Generated by `benchmarks/run_benchmarks.py` (one section per MPI rank count, regenerated from the\n"
+        "`pillar_host_<N>ranks.json` files here). Times are wall seconds of one run on a shared, noisy\n"
+        "machine: compare the ratios within a run, not absolute times across runs. See `../README.md`.\n\n"
+        "Columns: `assemble` = femli model set-up (function space, forms); `solve` = femli's solve stage\n"
+        "(NonlinearProblem construction incl. form JIT lookup and matrix creation, then SNES);\n"
+        "`SNESSolve` = PETSc's own time for the SNES solve(s) inside it. `work-model ratio` = femli's\n"
+        "PETSc event counts (matrix assemblies, residual evaluations, GAMG set-ups, Krylov iterations)\n"
+        "priced at the unit costs of the plain solve measured in the same run: an estimate that does not\n"
+        "depend on what else the machine was doing while femli ran.\n\n"
+    )
+    write_text(results_dir / "README.md", head + "\n".join(sections))
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    os.environ["FEMLI_CACHE"] = str(args.cache.resolve())
+    sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+    import femli  # noqa: F401  (imports dolfinx_solver before petsc4py/dolfinx)
+    from mpi4py import MPI
+
+    from femli.atomic import write_json
+
+    comm = MPI.COMM_WORLD
+    t_start = time.perf_counter()
+    freeze_mesh_key()
+    from petsc4py import PETSc
+
+    PETSc.Options()["options_left"] = False  # diagnostic variants leave e.g. snes_linesearch_type unused
+    if args.sizes:
+        sizes = [(f"s{i + 1}", float(x)) for i, x in enumerate(args.sizes.split(","))]
+    else:
+        sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    repeat = args.repeat if args.repeat is not None else (1 if args.quick else 3)
+    results_dir = args.results or (HERE / ".cache" / "results-quick" if args.quick else HERE / "results")
+    runs_dir = HERE / ".cache" / "runs" / f"{comm.size}ranks"
+    say(comm, f"femli benchmark: {STUDY.name} on {comm.size} rank(s), sizes {sizes}, mesh cache {args.cache}")
+
+    machine = machine_info()
+    log = PetscLog()
+    if not args.no_warmup:  # form JIT (first ever run) and first-touch costs stay out of the measurements
+        say(comm, "warm-up (not recorded) ...")
+        base, linear = studies(WARMUP_SIZE[1])
+        prepare_mesh(base, comm)
+        run_femli(base, comm, runs_dir / "warmup_bv", None, "warmup_bv")
+        run_femli(linear, comm, runs_dir / "warmup_linear", None, "warmup_linear")
+        run_plain(linear, comm, None, "warmup_plain")
+
+    records = []
+    for label, size in sizes:
+        try:
+            records.append(run_size(label, size, comm, runs_dir, log, args.diagnose, repeat))
+            if comm.rank == 0:  # partial results survive a crash on a later (larger) size
+                write_json(HERE / ".cache" / f"partial_pillar_host_{comm.size}ranks.json", records)
+        except Exception:  # noqa: BLE001 - keep what was measured so far
+            print(f"rank {comm.rank}: size {label} failed:\n{traceback.format_exc()}", flush=True)
+            if comm.size > 1:
+                comm.Abort(1)  # a rank stuck in a collective call would otherwise hang the run
+            raise
+    result = {
+        "benchmark": "pillar_host",
+        "study": str(STUDY.relative_to(ROOT)),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "quick": bool(args.quick),
+        "diagnose": bool(args.diagnose),
+        "repeat": repeat,
+        "mpi_size": comm.size,
+        "machine": machine,
+        "versions": software_versions(),
+        "wall_seconds": max_over_ranks(comm, time.perf_counter() - t_start),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+        "sizes": records,
+        "summary": summarise(records),
+    }
+    if comm.rank == 0:
+        path = write_json(results_dir / f"pillar_host_{comm.size}ranks.json", result)
+        write_readme(results_dir)
+        s = result["summary"]
+        print(f"\nwrote {path} and {results_dir / 'README.md'}")
+        print(f"ratio femli linear solve / plain: {s['ratio_femli_linear_solve_over_plain']}  "
+              f"Krylov/Newton growth %: {s['krylov_per_newton_growth_percent']}  checks passed: {s['checks_passed']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
