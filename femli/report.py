@@ -147,6 +147,13 @@ def _plot_surface(path, surfaces, spots):
         _render_matplotlib(path, tris, vals, marks)
 
 
+def _label_format(vals) -> str:
+    """Enough decimals that five colour-bar labels over the data range differ."""
+    lo, hi = float(np.min(vals)), float(np.max(vals))
+    step = (hi - lo) / 4 or abs(hi) or 1.0
+    return f"%.{max(0, min(6, 1 - int(np.floor(np.log10(step)))))}f"
+
+
 def _render_pyvista(path, tris, ids, vals, marks):
     import pyvista as pv
 
@@ -161,7 +168,7 @@ def _render_pyvista(path, tris, ids, vals, marks):
         # strong ambient light: the colour must read as the current, not as the shading
         pl.add_mesh(mesh, scalars=CURRENT_LABEL, cmap="viridis", smooth_shading=True, ambient=0.5, diffuse=0.5,
                     scalar_bar_args=dict(title="plating current\ndensity (mA/cm²)", color="black", vertical=True,
-                                         position_x=0.88, position_y=0.2, width=0.045, height=0.6, fmt="%.2f",
+                                         position_x=0.88, position_y=0.2, width=0.045, height=0.6, fmt=_label_format(vals),
                                          n_labels=5, title_font_size=20, label_font_size=18))
         if len(marks):
             ball = pv.Sphere(radius=0.012 * mesh.length)
