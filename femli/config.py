@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from femli import materials
 from femli.errors import ConfigError
 from femli.geometry import Geometry, MeshOptions
-from femli.geometry.base import ELECTRODE_SURFACES
+from femli.coatings import Coating
+from femli.geometry.base import ELECTRODE_SURFACES, is_electrode_surface
 from femli.units import AreaResistance, Conductivity, NonNegativeVoltage, PositiveCurrentDensity, Temperature, Voltage
 
 
@@ -141,6 +142,7 @@ class Study(_Section):
     model: ModelOptions = ModelOptions()
     electrolyte: Electrolyte = Electrolyte()
     phases: dict[str, Conductor] = Field(default_factory=dict, description="other conducting volumes by name")
+    coatings: tuple[Coating, ...] = Field((), description="coatings applied to host facets after meshing, in order")
     kinetics: dict[str, Kinetics] = Field(description="electrode surfaces by name; other surfaces are insulating")
     operating: Operating = Operating()
     solver: Solver = Solver()
@@ -151,11 +153,17 @@ class Study(_Section):
     def _surfaces(self):
         if not self.kinetics:
             raise ValueError("kinetics: name at least one electrode surface")
-        unknown = [n for n in self.kinetics if n not in ELECTRODE_SURFACES]
+        unknown = [n for n in self.kinetics if not is_electrode_surface(n)]
         if unknown:
             raise ValueError(
                 f"kinetics: {unknown} cannot carry an electrode reaction; electrode surfaces are {list(ELECTRODE_SURFACES)}"
             )
+        if self.coatings and not hasattr(self.geometry, "host_top"):
+            raise ValueError(f"coatings: geometry kind {self.geometry.kind!r} has no host surface to coat")
+        uncoated = [c.surface for c in self.coatings if c.surface not in self.kinetics]
+        if uncoated:
+            raise ValueError(f"coatings: give the kinetics of {uncoated} in [kinetics.{uncoated[0]}] "
+                             "(model = 'insulating' for an insulating coat)")
         if self.operating.counter in self.kinetics:
             raise ValueError(f"operating.counter {self.operating.counter!r} cannot also be an electrode in [kinetics]")
         return self

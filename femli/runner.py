@@ -77,6 +77,7 @@ def _finish(out, comm, metrics, manifest, status):
 def _pipeline(study, out, comm, timing, say) -> dict:
     from femli.analysis.gather import ElectrodeSurface
     from femli.analysis.run_metrics import collect_metrics
+    from femli.coatings import apply_coatings
     from femli.mesh import build_mesh
     from femli.models import create_model
     from femli.output import write_fields
@@ -84,6 +85,9 @@ def _pipeline(study, out, comm, timing, say) -> dict:
     say(f"femli: study '{study.name}' on {comm.size} rank(s)")
     bundle = build_mesh(study.geometry, study.mesh, comm, key=study.mesh_hash())
     timing.update(bundle.timing)
+    if study.coatings:
+        with timing("coatings"):
+            apply_coatings(bundle, study.coatings, study.geometry.host_top)
     say(f"  mesh: {bundle.quality['cells']} cells{' (cached)' if bundle.cached else ''}, "
         f"min quality {bundle.quality['min_quality']:.3f}")
     with timing("assemble"):

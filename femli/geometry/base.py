@@ -41,6 +41,11 @@ class MeshOptions(BaseModel):
 ELECTRODE_SURFACES = ("host_bare", "host_coated", "current_collector", "electrode", "li_contact", "crack_faces", "protrusion")
 
 
+def is_electrode_surface(name: str) -> bool:
+    """The vocabulary above, plus host_coated_<material> for several coating materials."""
+    return name in ELECTRODE_SURFACES or name.startswith("host_coated_")
+
+
 @dataclass
 class GeometryInfo:
     """What a builder reports about the geometry it built (SI units)."""

@@ -92,6 +92,10 @@ class PillarArray(LatticeArray):
         return self.cell_height if self.cell_height is not None else self.pillar_height + self.gap
 
     @property
+    def host_top(self) -> float:
+        return self.pillar_height
+
+    @property
     def size(self) -> tuple[float, float, float]:
         return (*self.footprint_size, self.height)
 

@@ -19,7 +19,7 @@ from dolfinx import fem
 from dolfinx.fem.petsc import NonlinearProblem
 
 from femli.errors import ConfigError
-from femli.geometry.base import ELECTRODE_SURFACES
+from femli.geometry.base import is_electrode_surface
 from femli.physics import conduction as ohm
 from femli.physics.kinetics import Kinetics
 from femli.solvers import petsc_options, solve_with_continuation, unique_prefix
@@ -82,7 +82,7 @@ class SecondaryCurrent:
 
     def _electrodes(self) -> dict[str, tuple[int, Kinetics]]:
         names = self.bundle.names
-        missing = [n for n in ELECTRODE_SURFACES if n in names and n not in self.study.kinetics]
+        missing = [n for n in names if names[n][0] == 2 and is_electrode_surface(n) and n not in self.study.kinetics]
         if missing:
             raise ConfigError(
                 f"the geometry has electrode surface(s) {missing} without kinetics: add [kinetics.{missing[0]}] "
