@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from femli import materials
 from femli.errors import ConfigError
@@ -69,6 +69,18 @@ class Kinetics(_Section):
     film_resistance: AreaResistance = Field(0.0, description="effective SEI resistance, ohm m^2")
     nucleation_overpotential: NonNegativeVoltage | None = Field(None, description="Li nucleation barrier on this surface, V")
     nucleation_width: Voltage = Field(0.003, gt=0, description="width of the smooth nucleation activation, V")
+    exchange_current_profile: tuple[tuple[float, float], ...] = Field(
+        (), description="graded surface: [height fraction of the host, factor on i0] points, piecewise linear")
+
+    @field_validator("exchange_current_profile")
+    @classmethod
+    def _profile(cls, points):
+        heights = [h for h, _ in points]
+        if points and (heights != sorted(set(heights)) or not all(0 <= h <= 1 for h in heights)):
+            raise ValueError(f"profile heights must increase strictly within [0, 1], got {heights}")
+        if any(f <= 0 for _, f in points):
+            raise ValueError("profile factors on i0 must be positive")
+        return points
 
     @model_validator(mode="after")
     def _resolve(self):
@@ -158,6 +170,9 @@ class Study(_Section):
             raise ValueError(
                 f"kinetics: {unknown} cannot carry an electrode reaction; electrode surfaces are {list(ELECTRODE_SURFACES)}"
             )
+        graded = [n for n, k in self.kinetics.items() if k.exchange_current_profile]
+        if graded and not hasattr(self.geometry, "host_top"):
+            raise ValueError(f"kinetics.{graded[0]}.exchange_current_profile: geometry kind {self.geometry.kind!r} has no host height")
         if self.coatings and not hasattr(self.geometry, "host_top"):
             raise ValueError(f"coatings: geometry kind {self.geometry.kind!r} has no host surface to coat")
         uncoated = [c.surface for c in self.coatings if c.surface not in self.kinetics]

@@ -23,6 +23,8 @@ CASES = [
     (["kinetics.symmetry_xmin.model=linear"], ["symmetry_xmin", "cannot carry an electrode reaction"]),
     (["mesh.size_min='5 um'", "mesh.size_max='2 um'"], ["size_min", "size_max"]),
     (["operating.voltage='20 mV'"], ["voltage", "no effect in galvanostatic mode"]),
+    (["kinetics.host_bare.exchange_current_profile=[[0.5, 1], [0.2, 2]]"], ["exchange_current_profile", "increase strictly"]),
+    (['coatings=[{"pattern": "random", "radius": "2 um"}]'], ["coatings.0", "coverage"]),
     (["operating.mode=potentiostatic"], ["potentiostatic mode needs a positive 'voltage'"]),
     (["kinetics.host_bare.model=primary", "kinetics.host_bare.material=li_on_cu"], ["primary", "nucleation barrier"]),
 ]

@@ -66,3 +66,22 @@ def test_random_coating_is_partition_independent(tmp_path):
     assert m2["geometry"]["coatings[0].coverage"] == pytest.approx(m1["geometry"]["coatings[0].coverage"], rel=1e-12)
     for key in ("area", "total_current", "max"):
         assert m2["surfaces"]["host_coated_au"][key] == pytest.approx(m1["surfaces"]["host_coated_au"][key], rel=1e-7)
+
+
+def test_graded_exchange_current(tmp_path):
+    """Slow linear kinetics (Wa >> 1): the overpotential is nearly uniform, so the local
+    current follows i0(z) = i0 (1 - 0.9 h) on the pillar side, h = z / pillar height."""
+    s = pillar(**{"kinetics.host_bare.model": "linear", "kinetics.host_bare.exchange_current_density": 0.01,
+                  "kinetics.host_bare.exchange_current_profile": [[0.0, 1.0], [1.0, 0.1]],
+                  "kinetics.current_collector.model": "linear", "kinetics.current_collector.exchange_current_density": 0.01})
+    r = femli.run(s, out=tmp_path)
+    (bare,) = [f for f in r.surfaces if f.name == "host_bare"]
+    g = s.geometry
+    h = bare.centroid[:, 2] / g.pillar_height
+    side = h < 0.99
+
+    def band_mean(lo, hi):
+        m = side & (h > lo) & (h < hi)
+        return (bare.area[m] @ bare.value[m]) / bare.area[m].sum()
+
+    assert band_mean(0.1, 0.2) / band_mean(0.8, 0.9) == pytest.approx((1 - 0.9 * 0.15) / (1 - 0.9 * 0.85), rel=0.03)

@@ -95,7 +95,8 @@ class SecondaryCurrent:
             if k.model == "insulating" or name not in names:
                 continue
             tag = self.bundle.tag(name)
-            electrodes[name] = (tag, Kinetics(k.model, k.exchange_current_density, k.alpha_a, k.alpha_c, T,
+            i0 = k.exchange_current_density * self._profile(k.exchange_current_profile)
+            electrodes[name] = (tag, Kinetics(k.model, i0, k.alpha_a, k.alpha_c, T,
                                               k.film_resistance, k.nucleation_overpotential, k.nucleation_width))
         if not electrodes:
             raise ConfigError(
@@ -103,6 +104,16 @@ class SecondaryCurrent:
                 f"(or all are 'insulating'); its surfaces are {sorted(n for n, (d, _) in names.items() if d == 2)}"
             )
         return electrodes
+
+    def _profile(self, points):
+        """Piecewise-linear factor on i0 over the height fraction of the host (1 without points)."""
+        if not points:
+            return 1.0
+        z = (ufl.SpatialCoordinate(self.bundle.mesh)[2] - self.bundle.info.z_collector) / self.study.geometry.host_top
+        factor = points[-1][1]  # above the last point
+        for (z0, f0), (z1, f1) in reversed(list(zip(points, points[1:]))):
+            factor = ufl.conditional(ufl.lt(z, z1), f0 + (f1 - f0) * (z - z0) / (z1 - z0), factor)
+        return ufl.conditional(ufl.lt(z, points[0][0]), points[0][1], factor)
 
     def overpotential(self):
         """eta = phi_s - phi - U with phi_s = 0 and U = 0."""
