@@ -260,13 +260,7 @@ def build_channel_array(spec: ChannelArray, mesh: MeshOptions) -> GeometryInfo:
     # out of the block), so one cut leaves the channel walls split exactly there.
     levels = [-0.25, *_levels(frame.bands), 1.25]
     block = occ.addBox(0, 0, 0, Lx * s, Ly * s, top)
-    tools = []
-    for cx, cy in spec.centres():
-        for lo, hi in zip(levels, levels[1:]):
-            seg = occ.addCylinder(cx * s, cy * s, lo * top, 0, 0, (hi - lo) * top, R)
-            # keep the seam off the mirror planes through corner channels
-            occ.rotate([(3, seg)], cx * s, cy * s, 0, 0, 0, 1, math.pi / 4)
-            tools.append((3, seg))
+    tools = _occ.stacked_cylinders([(cx * s, cy * s) for cx, cy in spec.centres()], levels, top, R)
     solid = frame.cut([(3, block)], tools, "cut the channels from the host block")
     box = frame.box()
     box_volume = occ.getMass(3, box)

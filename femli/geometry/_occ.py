@@ -72,6 +72,22 @@ def use_size_fields(fields: list[int]) -> None:
         gmsh.option.setNumber(f"Mesh.{source}", 0)
 
 
+def stacked_cylinders(centres, levels, height: float, radius: float) -> list[tuple[int, int]]:
+    """Vertical cylinders at ``centres`` (model units), each a stack of segments between
+    consecutive ``levels`` (fractions of ``height``): one Boolean with them leaves the
+    lateral faces split exactly at the levels (coating band edges)."""
+    occ = gmsh.model.occ
+    tools = []
+    for cx, cy in centres:
+        for lo, hi in zip(levels, levels[1:]):
+            seg = occ.addCylinder(cx, cy, lo * height, 0, 0, (hi - lo) * height, radius)
+            # OCC puts the cylinder seam at angle 0; turning it to 45 degrees keeps it off
+            # the mirror planes that cut edge and corner features
+            occ.rotate([(3, seg)], cx, cy, 0, 0, 0, 1, math.pi / 4)
+            tools.append((3, seg))
+    return tools
+
+
 def box_side(bbox, size, tol) -> str | None:
     """Which face of the box [0, size] a boundary face with bounding box ``bbox`` lies on:
     "bottom", "top", "symmetry_xmin", ... or None for a face inside the box."""

@@ -24,14 +24,7 @@ def build_pillar_array(spec: PillarArray, mesh: MeshOptions) -> GeometryInfo:
     levels = sorted({0.0, 1.0, *(f for band in bands for f in band)})
     box = occ.addBox(0, 0, 0, Lx * s, Ly * s, H * s)
     box_volume = occ.getMass(3, box)
-    tools = []
-    for cx, cy in spec.centres():
-        for lo, hi in zip(levels, levels[1:]):
-            seg = occ.addCylinder(cx * s, cy * s, lo * hp, 0, 0, (hi - lo) * hp, r)
-            # OCC puts the cylinder seam at angle 0; turning it to 45 degrees keeps it
-            # off the mirror planes that cut the edge and corner pillars.
-            occ.rotate([(3, seg)], cx * s, cy * s, 0, 0, 0, 1, math.pi / 4)
-            tools.append((3, seg))
+    tools = _occ.stacked_cylinders([(cx * s, cy * s) for cx, cy in spec.centres()], levels, hp, r)
     try:
         out, _ = occ.cut([(3, box)], tools)
     except Exception as exc:
