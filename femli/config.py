@@ -46,6 +46,24 @@ class Conductor(_Section):
         return self
 
 
+class Host(_Section):
+    """Finite electronic conductivity of the host (volume ``host``); without this section the
+    host is a perfect conductor at phi_s = 0. ``material`` names a preset (e.g. "Cu")."""
+
+    material: str | None = None
+    conductivity: Conductivity | None = None
+
+    @model_validator(mode="after")
+    def _resolve(self):
+        if self.conductivity is None:
+            if self.material is None:
+                raise ValueError("give 'conductivity' or a 'material' preset (e.g. 'Cu')")
+            object.__setattr__(self, "conductivity", materials.preset("host", self.material)["conductivity"])
+        if not self.conductivity > 0:
+            raise ValueError(f"host conductivity must be positive, got {self.conductivity}")
+        return self
+
+
 class Electrolyte(Conductor):
     """The main ion conductor (volume ``electrolyte``): a liquid electrolyte or a solid electrolyte."""
 
@@ -153,6 +171,7 @@ class Study(_Section):
     mesh: MeshOptions = MeshOptions()
     model: ModelOptions = ModelOptions()
     electrolyte: Electrolyte = Electrolyte()
+    host: Host | None = Field(None, description="finite electronic conductivity of the host; absent = perfect conductor")
     phases: dict[str, Conductor] = Field(default_factory=dict, description="other conducting volumes by name")
     coatings: tuple[Coating, ...] = Field((), description="coatings applied to host facets after meshing, in order")
     kinetics: dict[str, Kinetics] = Field(description="electrode surfaces by name; other surfaces are insulating")
@@ -160,6 +179,32 @@ class Study(_Section):
     solver: Solver = Solver()
     output: Output = Output()
     _source: dict = PrivateAttr(default_factory=dict)  # the input as given, before presets were resolved
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mesh_host(cls, data):
+        """[host] needs the host meshed: set geometry.mesh_host (a geometry key, so the mesh cache sees it)."""
+        if isinstance(data, dict) and data.get("host") is not None and isinstance(data.get("geometry"), dict):
+            data = dict(data)  # never write into the caller's (or _source's) dict
+            data["geometry"] = dict(data["geometry"]) | {"mesh_host": True}
+        return data
+
+    @model_validator(mode="after")
+    def _host(self):
+        meshed = getattr(self.geometry, "mesh_host", False)
+        if self.host is not None and not hasattr(self.geometry, "mesh_host"):
+            raise ValueError(f"host: finite host conductivity is supported for pillar_array only, not {self.geometry.kind!r}")
+        if meshed and self.host is None:
+            raise ValueError("geometry.mesh_host = true needs a [host] section with the host's conductivity")
+        if self.host is not None:
+            if self.model.degree != 1:
+                raise ValueError("host: finite host conductivity supports model.degree = 1 only")
+            if self.coatings:
+                raise ValueError("host: coatings applied after meshing are not supported with finite host conductivity yet")
+            primary = [n for n, k in self.kinetics.items() if k.model == "primary"]
+            if primary:
+                raise ValueError(f"host: primary kinetics on {primary} are not supported with finite host conductivity")
+        return self
 
     @model_validator(mode="after")
     def _surfaces(self):

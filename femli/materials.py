@@ -96,7 +96,14 @@ KINETICS |= {
     },
 }
 
-LIBRARIES = {"electrolyte": ELECTROLYTES, "kinetics": KINETICS}
+# Electronic conductors of the host (finite electronic conductivity, [host] section).
+HOSTS: dict[str, dict[str, Value]] = {
+    "Cu": {
+        "conductivity": Value(5.96e7, "S/m", "CRC Handbook of Chemistry and Physics: electrical resistivity of Cu 1.678e-8 ohm m at 20 C (sigma = 5.96e7 S/m)"),
+    },
+}
+
+LIBRARIES = {"electrolyte": ELECTROLYTES, "kinetics": KINETICS, "host": HOSTS}
 
 
 def preset(library: str, name: str) -> dict[str, float]:

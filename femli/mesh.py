@@ -208,7 +208,13 @@ def build_mesh(
         if error is not None:
             raise GeometryError(error)
         try:
-            data = gmshio.model_to_mesh(gmsh.model, comm, 0, gdim=3)
+            kw = {}
+            if getattr(geometry, "mesh_host", False):
+                # host|electrolyte interface facets on process boundaries must see both their cells
+                from dolfinx import mesh as dmesh
+
+                kw["partitioner"] = dmesh.create_cell_partitioner(dmesh.GhostMode.shared_facet, 2)
+            data = gmshio.model_to_mesh(gmsh.model, comm, 0, gdim=3, **kw)
         except Exception as exc:
             raise GeometryError(f"DOLFINx could not read the Gmsh mesh {msh}: {exc}") from None
     if root:  # "mesh" time includes reading the file and distributing it

@@ -223,3 +223,80 @@ def test_perfect_conductor_limit():
     diff_poor, _, _ = plating_distributions(8, sigma_s=1.0)
     print(f"sigma_s = 1: relative L2 difference {diff_poor:.3e}")
     assert diff_poor > 1e-2
+
+
+# ---- the pillar-array study with a [host] section (femli.models.host_conduction) -----------------
+
+import json  # noqa: E402
+
+import femli  # noqa: E402
+from conftest import PROBLEMS, run_cli  # noqa: E402
+from femli.errors import ConfigError  # noqa: E402
+
+# one unit cell, coarse mesh
+PILLAR_SMALL = {"geometry.cells": [1, 1], "mesh.size_max": "5 um", "mesh.size_min": "2 um",
+                "output.report": False, "output.fields": False}
+
+
+def _pillar(**changes):
+    return femli.load_study(PROBLEMS / "pillar_host.toml").updated(PILLAR_SMALL | changes)
+
+
+def _key_metrics(m):
+    return m["cell"]["separator_potential"], m["deposition"]["coated_share"], m["deposition"]["height_centroid"]
+
+
+@pytest.fixture(scope="module")
+def perfect_conductor_run(tmp_path_factory):
+    return femli.run(_pillar(), out=tmp_path_factory.mktemp("pc")).metrics
+
+
+def test_host_section_schema():
+    s = _pillar(host={"material": "Cu"})
+    assert s.host.conductivity == pytest.approx(5.96e7)
+    assert s.geometry.mesh_host  # set by [host], so the mesh cache key changes with it
+    assert s.mesh_hash() != _pillar().mesh_hash()
+    assert not s.updated({"host": None}).geometry.mesh_host  # removing [host] goes back to the cut mesh
+    with pytest.raises(ConfigError, match="mesh_host"):
+        _pillar(**{"geometry.mesh_host": True})
+    with pytest.raises(ConfigError, match="conductivity"):
+        _pillar(host={"conductivity": "0 S/m"})
+
+
+def test_host_perfect_conductor_limit(perfect_conductor_run, tmp_path):
+    """A very good electronic conductor reproduces the perfect-conductor study."""
+    r = femli.run(_pillar(host={"conductivity": 1e8}), out=tmp_path)
+    m = r.metrics
+    assert m["status"] == "ok"
+    assert {"host_bare", "host_coated", "current_collector"} <= set(m["surfaces"])
+    assert m["balance"]["relative_error"] < 1e-10
+    for got, want in zip(_key_metrics(m), _key_metrics(perfect_conductor_run)):
+        assert got == pytest.approx(want, rel=1e-5)
+
+
+def test_poor_host_plates_low(perfect_conductor_run, tmp_path):
+    """A poorly conducting (carbon-like) host draws the deposit down to the collector:
+    electrons must travel up the pillar, so plating near its foot is favoured."""
+    m = femli.run(_pillar(host={"conductivity": "1e-2 S/m"}), out=tmp_path).metrics
+    assert m["status"] == "ok"
+    assert m["balance"]["relative_error"] < 1e-10
+    v, _, z = _key_metrics(m)
+    v_pc, _, z_pc = _key_metrics(perfect_conductor_run)
+    print(f"height centroid {z:.4f} (perfect conductor {z_pc:.4f}); separator potential {v:.4g} V ({v_pc:.4g} V)")
+    assert z < z_pc - 0.05
+    assert v > v_pc  # the host's resistance adds to the cell's
+
+
+def test_host_conduction_one_vs_two_ranks(tmp_path):
+    args = ["run", PROBLEMS / "pillar_host.toml", "--set", "geometry.cells=[1, 1]", "--set", "mesh.size_max='5 um'",
+            "--set", "mesh.size_min='2 um'", "--set", "output.report=false", "--set", "host.conductivity='1e-2 S/m'"]
+    results = []
+    for nproc in (1, 2):
+        out = tmp_path / f"np{nproc}"
+        proc = run_cli([*args, "--out", out], nproc=nproc)
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+        results.append(json.loads((out / "metrics.json").read_text()))
+    one, two = results
+    assert two["mesh"]["mpi_size"] == 2
+    for a, b in zip(_key_metrics(one), _key_metrics(two)):
+        assert a == pytest.approx(b, rel=1e-8)

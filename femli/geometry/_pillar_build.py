@@ -25,14 +25,36 @@ def build_pillar_array(spec: PillarArray, mesh: MeshOptions) -> GeometryInfo:
     box = occ.addBox(0, 0, 0, Lx * s, Ly * s, H * s)
     box_volume = occ.getMass(3, box)
     tools = _occ.stacked_cylinders([(cx * s, cy * s) for cx, cy in spec.centres()], levels, hp, r)
-    try:
-        out, _ = occ.cut([(3, box)], tools)
-    except Exception as exc:
-        raise GeometryError(f"pillar_array: OCC could not cut the pillars from the box ({exc})") from None
-    occ.synchronize()
-    volume = _occ.single_volume(out, "pillar_array")
-
     tol = 1e-5 * max(Lx, Ly, H) * s  # OCC pads bounding boxes by its 1e-7 tolerance
+    host_volumes = []
+    if spec.mesh_host:
+        # host meshed too: fragment keeps the pillar segments as volumes sharing their faces with the electrolyte
+        try:
+            out, _ = occ.fragment([(3, box)], tools)
+        except Exception as exc:
+            raise GeometryError(f"pillar_array: OCC could not fragment the box with the pillars ({exc})") from None
+        occ.synchronize()
+        electrolyte = []
+        for dim, tag in out:
+            if dim != 3:
+                continue
+            x0, y0, z0, x1, y1, z1 = occ.getBoundingBox(3, tag)
+            cx, cy, cz = occ.getCenterOfMass(3, tag)
+            if not (-tol < cx < Lx * s + tol and -tol < cy < Ly * s + tol):
+                occ.remove([(3, tag)], recursive=True)  # part of a corner pillar outside the unit cell
+            elif z1 > hp + tol:
+                electrolyte.append((3, tag))
+            else:
+                host_volumes.append(tag)
+        occ.synchronize()
+        volume = _occ.single_volume(electrolyte, "pillar_array")
+    else:
+        try:
+            out, _ = occ.cut([(3, box)], tools)
+        except Exception as exc:
+            raise GeometryError(f"pillar_array: OCC could not cut the pillars from the box ({exc})") from None
+        occ.synchronize()
+        volume = _occ.single_volume(out, "pillar_array")
     centres = [(cx * s, cy * s) for cx, cy in spec.centres()]
 
     def coated(z_fraction: float) -> bool:
@@ -65,6 +87,13 @@ def build_pillar_array(spec: PillarArray, mesh: MeshOptions) -> GeometryInfo:
             )
 
     gmsh.model.addPhysicalGroup(3, [volume], name="electrolyte")
+    if host_volumes:
+        gmsh.model.addPhysicalGroup(3, sorted(host_volumes), name="host")
+        bottoms = {face for _, face in gmsh.model.getBoundary([(3, v) for v in host_volumes], combined=True, oriented=False)
+                   if flat_at(*occ.getBoundingBox(2, face)[2::3], 0.0)}
+        if not bottoms:
+            raise GeometryError("pillar_array: found no pillar bottoms on the current collector")
+        groups["host_collector"] = sorted(bottoms)
     _occ.add_groups(2, groups)
 
     # Coating edges: curves where two different host surfaces meet (coated/bare,

@@ -70,6 +70,7 @@ class PillarArray(LatticeArray):
     gap: Length | None = Field(None, description="electrolyte between pillar tops and separator")
     cell_height: Length | None = Field(None, description="current collector to separator")
     coating: HeightBands = HeightBands()
+    mesh_host: bool = Field(False, description="mesh the pillars as a 'host' volume too (set by a [host] section)")
 
     @model_validator(mode="after")
     def _feasible(self):
