@@ -30,3 +30,14 @@ def test_bottom_coating_lowers_the_deposition_centroid(tmp_path):
     assert 0.28 < uncoated["deposition"]["height_centroid"] < 0.31
     high = run(tmp_path / "c", {"bottom_fraction": 0.3}, "2 mA/cm^2")
     assert gradient["deposition"]["height_centroid"] < high["deposition"]["height_centroid"] < uncoated["deposition"]["height_centroid"]
+
+
+def test_fiber_gradient_study(tmp_path):
+    """problems/fiber_host_gradient.toml: the facet-rule band on the fibers takes the plating
+    below the nucleation barrier; removing the coating lifts the centroid."""
+    study = femli.load_study(PROBLEMS / "fiber_host_gradient.toml").updated({"output.fields": False, "output.report": False})
+    coated = femli.run(study, out=tmp_path / "coated").metrics
+    bare = femli.run(study.updated({"coatings": [], "kinetics.host_coated": None}), out=tmp_path / "bare").metrics
+    assert coated["deposition"]["coated_share"] > 0.95
+    assert coated["deposition"]["height_centroid"] < bare["deposition"]["height_centroid"] - 0.05
+    assert coated["balance"]["relative_error"] < 1e-8
