@@ -46,12 +46,25 @@ class Conductor(_Section):
         return self
 
 
+def height_profile(points):
+    """Validate [height fraction, factor] points of a piecewise-linear profile over the host height."""
+    heights = [h for h, _ in points]
+    if points and (heights != sorted(set(heights)) or not all(0 <= h <= 1 for h in heights)):
+        raise ValueError(f"profile heights must increase strictly within [0, 1], got {heights}")
+    if any(f <= 0 for _, f in points):
+        raise ValueError("profile factors must be positive")
+    return points
+
+
 class Host(_Section):
     """Finite electronic conductivity of the host (volume ``host``); without this section the
     host is a perfect conductor at phi_s = 0. ``material`` names a preset (e.g. "Cu")."""
 
     material: str | None = None
     conductivity: Conductivity | None = None
+    conductivity_profile: tuple[tuple[float, float], ...] = Field(
+        (), description="conductivity-gradient host: [height fraction, factor on conductivity] points, piecewise linear")
+    _profile = field_validator("conductivity_profile")(classmethod(lambda cls, p: height_profile(p)))
 
     @model_validator(mode="after")
     def _resolve(self):
@@ -90,15 +103,7 @@ class Kinetics(_Section):
     exchange_current_profile: tuple[tuple[float, float], ...] = Field(
         (), description="graded surface: [height fraction of the host, factor on i0] points, piecewise linear")
 
-    @field_validator("exchange_current_profile")
-    @classmethod
-    def _profile(cls, points):
-        heights = [h for h, _ in points]
-        if points and (heights != sorted(set(heights)) or not all(0 <= h <= 1 for h in heights)):
-            raise ValueError(f"profile heights must increase strictly within [0, 1], got {heights}")
-        if any(f <= 0 for _, f in points):
-            raise ValueError("profile factors on i0 must be positive")
-        return points
+    _profile = field_validator("exchange_current_profile")(classmethod(lambda cls, p: height_profile(p)))
 
     @model_validator(mode="after")
     def _resolve(self):

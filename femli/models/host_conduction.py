@@ -105,7 +105,8 @@ class HostConduction(SecondaryCurrent):
         self.V = fem.functionspace(self.elyte, ("Lagrange", 1))
         self.phi_s, self.phi = fem.Function(self.Vs, name="host_potential"), fem.Function(self.V, name="potential")
         self.w_s, self.v = ufl.TestFunction(self.Vs), ufl.TestFunction(self.V)
-        self.sigma_s = fem.Constant(msh, study.host.conductivity)
+        self.bundle = mesh  # kinetics and profiles in parent coordinates for the solve
+        self.sigma_s = study.host.conductivity * self.height_profile(study.host.conductivity_profile, msh)
         kappa_p = fem.Constant(msh, study.electrolyte.conductivity)
         dx_p = ufl.Measure("dx", domain=msh, subdomain_data=mesh.cell_tags)
         ds_p = ufl.Measure("ds", domain=msh, subdomain_data=mesh.facet_tags, metadata=self.QUADRATURE)  # electrolyte-only tags below
@@ -113,7 +114,6 @@ class HostConduction(SecondaryCurrent):
         self.galvanostatic = study.operating.mode == "galvanostatic"
         self.drive = fem.Constant(msh, study.operating.current_density if self.galvanostatic else study.operating.voltage)
 
-        self.bundle = mesh  # kinetics (i0 profiles) in parent coordinates for the solve
         kin_parent = self._electrodes()
         interface_tags = [n for n in kin_parent if n != "current_collector"]
         data = [(tag, gamma.interface_entities(msh, host_cells, mesh.facet_tags.find(tag)).ravel())
@@ -190,7 +190,7 @@ class HostConduction(SecondaryCurrent):
     def power_split(self) -> dict:
         comm = self.V.mesh.comm
         ohmic = fem.assemble_scalar(fem.form(ufl.inner(self.kappa * ufl.grad(self.phi), ufl.grad(self.phi)) * self.dx))
-        sigma = fem.Constant(self.host, float(self.sigma_s.value))
+        sigma = self.study.host.conductivity * self.height_profile(self.study.host.conductivity_profile, self.host)
         ohmic += fem.assemble_scalar(fem.form(sigma * ufl.inner(ufl.grad(self.phi_s), ufl.grad(self.phi_s)) * self.dx_host))
         kinetic = sum(
             fem.assemble_scalar(fem.form(kin.current(self._eta(n)) * self._eta(n) * self.ds(tag)))

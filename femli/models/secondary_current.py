@@ -95,7 +95,7 @@ class SecondaryCurrent:
             if k.model == "insulating" or name not in names:
                 continue
             tag = self.bundle.tag(name)
-            i0 = k.exchange_current_density * self._profile(k.exchange_current_profile)
+            i0 = k.exchange_current_density * self.height_profile(k.exchange_current_profile, self.bundle.mesh)
             electrodes[name] = (tag, Kinetics(k.model, i0, k.alpha_a, k.alpha_c, T,
                                               k.film_resistance, k.nucleation_overpotential, k.nucleation_width))
         if not electrodes:
@@ -105,11 +105,11 @@ class SecondaryCurrent:
             )
         return electrodes
 
-    def _profile(self, points):
-        """Piecewise-linear factor on i0 over the height fraction of the host (1 without points)."""
+    def height_profile(self, points, msh):
+        """Piecewise-linear factor over the height fraction of the host (1 without points), on ``msh``."""
         if not points:
             return 1.0
-        z = (ufl.SpatialCoordinate(self.bundle.mesh)[2] - self.bundle.info.z_collector) / self.study.geometry.host_top
+        z = (ufl.SpatialCoordinate(msh)[2] - self.bundle.info.z_collector) / self.study.geometry.host_top
         factor = points[-1][1]  # above the last point
         for (z0, f0), (z1, f1) in reversed(list(zip(points, points[1:]))):
             factor = ufl.conditional(ufl.lt(z, z1), f0 + (f1 - f0) * (z - z0) / (z1 - z0), factor)
