@@ -85,3 +85,14 @@ def test_graded_exchange_current(tmp_path):
         return (bare.area[m] @ bare.value[m]) / bare.area[m].sum()
 
     assert band_mean(0.1, 0.2) / band_mean(0.8, 0.9) == pytest.approx((1 - 0.9 * 0.15) / (1 - 0.9 * 0.85), rel=0.03)
+
+
+def test_insulating_host_plates_only_on_its_conductive_coating(tmp_path):
+    """An insulating host (polyimide, glass fibre) with a conductive bottom band: plating happens
+    on the band and the collector plate only; the bare host carries nothing."""
+    coats = [{"surface": "host_coated_au", "pattern": "band", "z_min": 0.0, "z_max": 0.3}]
+    kin = {"kinetics.host_coated": None, "kinetics.host_bare": {"model": "insulating"},
+           "kinetics.host_coated_au": {"material": "li_on_au"}}
+    m = femli.run(pillar(coatings=coats, **kin), out=tmp_path).metrics
+    assert set(m["surfaces"]) == {"host_coated_au", "current_collector"}
+    assert m["balance"]["relative_error"] < 1e-8
