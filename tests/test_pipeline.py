@@ -148,3 +148,11 @@ def test_two_ranks_match_one(tmp_path):
     for key in ("height_centroid", "coated_share"):
         assert m2["deposition"][key] == pytest.approx(m1["deposition"][key], rel=1e-8)
     assert m2["cell"]["separator_potential"] == pytest.approx(m1["cell"]["separator_potential"], rel=1e-8)
+
+
+def test_pillar_porosity_and_specific_area(small_run, small_study):
+    """Measured on the built geometry against the closed forms of one unit cell."""
+    g, m = small_study.geometry, small_run.metrics["geometry"]
+    r, h, p = g.pillar_radius, g.pillar_height, g.pitch
+    assert m["porosity"] == pytest.approx(1 - math.pi * r**2 / p**2, rel=1e-6)
+    assert m["specific_area"] == pytest.approx((2 * math.pi * r * h + math.pi * r**2) / (p * p * h), rel=1e-3)
