@@ -113,6 +113,13 @@ def apply_coatings(bundle, coatings, host_height: float):
     for name, (dim, tag) in list(bundle.names.items()):
         if dim == 2 and comm.allreduce(int(np.any(values == tag)), op=MPI.SUM) == 0:
             del bundle.names[name]  # e.g. host_bare fully covered
+    # the builder's coated fraction counted CAD coatings only: recount over the tagged facets
+    def area_of(names):
+        sel = np.isin(values, [t for n, (d, t) in bundle.names.items() if d == 2 and n in names]) & is_owned
+        return comm.allreduce(float(area[sel].sum()), op=MPI.SUM)
+
+    electrode = [n for n in bundle.names if n.startswith("host_") or n == "current_collector"]
+    bundle.info.measures["coated_area_fraction"] = area_of([n for n in electrode if n.startswith("host_coated")]) / area_of(electrode)
     bundle.facet_tags = dmesh.meshtags(msh, 2, indices, values)
     return bundle
 

@@ -21,6 +21,8 @@ def test_random_coverage_matches_request(tmp_path):
     s = pillar(coatings=[RANDOM_AU], **{"kinetics.host_coated_au": {"material": "li_on_au"}, "kinetics.host_coated": None})
     m = femli.run(s, out=tmp_path).metrics
     assert m["geometry"]["coatings[0].coverage"] == pytest.approx(0.3, rel=0.03)
+    coated, other = m["surfaces"]["host_coated_au"]["area"], m["surfaces"]["host_bare"]["area"] + m["surfaces"]["current_collector"]["area"]
+    assert m["geometry"]["coated_area_fraction"] == pytest.approx(coated / (coated + other), rel=1e-9)
     assert {"host_bare", "host_coated_au", "current_collector"} <= set(m["surfaces"])
     assert m["balance"]["relative_error"] < 1e-8
 
