@@ -10,7 +10,7 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
@@ -34,6 +34,7 @@ class ModelOptions(_Section):
 class Conductor(_Section):
     """An ionically conducting volume; ``material`` names a preset, explicit values override it."""
 
+    _library: ClassVar[str] = "electrolyte"  # which preset table ``material`` names
     material: str | None = None
     conductivity: Conductivity | None = None
 
@@ -42,7 +43,7 @@ class Conductor(_Section):
         if self.conductivity is None:
             if self.material is None:
                 raise ValueError("give 'conductivity' or a 'material' preset")
-            object.__setattr__(self, "conductivity", materials.preset("electrolyte", self.material)["conductivity"])
+            object.__setattr__(self, "conductivity", materials.preset(self._library, self.material)["conductivity"])
         return self
 
 
@@ -56,25 +57,14 @@ def height_profile(points):
     return points
 
 
-class Host(_Section):
+class Host(Conductor):
     """Finite electronic conductivity of the host (volume ``host``); without this section the
-    host is a perfect conductor at phi_s = 0. ``material`` names a preset (e.g. "Cu")."""
+    host is a perfect conductor at phi_s = 0. ``material`` names a host preset (e.g. "Cu")."""
 
-    material: str | None = None
-    conductivity: Conductivity | None = None
+    _library: ClassVar[str] = "host"
     conductivity_profile: tuple[tuple[float, float], ...] = Field(
         (), description="conductivity-gradient host: [height fraction, factor on conductivity] points, piecewise linear")
     _profile = field_validator("conductivity_profile")(classmethod(lambda cls, p: height_profile(p)))
-
-    @model_validator(mode="after")
-    def _resolve(self):
-        if self.conductivity is None:
-            if self.material is None:
-                raise ValueError("give 'conductivity' or a 'material' preset (e.g. 'Cu')")
-            object.__setattr__(self, "conductivity", materials.preset("host", self.material)["conductivity"])
-        if not self.conductivity > 0:
-            raise ValueError(f"host conductivity must be positive, got {self.conductivity}")
-        return self
 
 
 class Electrolyte(Conductor):
