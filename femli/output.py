@@ -16,28 +16,17 @@ from dolfinx import fem, io
 from femli.atomic import write_json
 
 
-def write_fields(out: Path, comm, volume: dict, surface) -> Path:
-    """Volume fields (P1 potential, DG0 current density) and the surface current (DG0 on the electrode facets)."""
+def write_fields(out: Path, comm, volumes: dict, surface) -> Path:
+    """Every field by the volume it lives on (``volume.xdmf`` for the electrolyte, ``<volume>.xdmf``
+    for the others, e.g. the host's phi_s) and the surface current (DG0 on the electrode facets)."""
     tmp = out / ".fields.partial"
     final = out / "fields"
     if comm.rank == 0:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
     comm.barrier()
-    phi = volume["potential"]
-    msh = phi.function_space.mesh
-    if phi.function_space.element.basix_element.degree != 1:  # XDMF stores fields at the mesh's degree
-        P1 = fem.functionspace(msh, ("Lagrange", 1))
-        phi_out = fem.Function(P1, name=phi.name)
-        phi_out.interpolate(phi)
-    else:
-        phi_out = phi
-    with io.XDMFFile(comm, str(tmp / "volume.xdmf"), "w") as f:
-        f.write_mesh(msh)
-        f.write_function(phi_out)
-        for name, u in volume.items():
-            if name != "potential":
-                f.write_function(u)
+    for volume, functions in volumes.items():
+        _write_volume(tmp / ("volume.xdmf" if volume == "electrolyte" else f"{volume}.xdmf"), comm, functions)
     with io.XDMFFile(comm, str(tmp / "electrode_surface.xdmf"), "w") as f:
         f.write_mesh(surface.submesh)
         f.write_function(surface.current)
@@ -48,6 +37,22 @@ def write_fields(out: Path, comm, volume: dict, surface) -> Path:
         tmp.rename(final)
     comm.barrier()
     return final
+
+
+def _write_volume(path: Path, comm, functions: dict) -> None:
+    """One mesh and its functions; Lagrange fields above degree 1 go out at the vertices
+    (XDMF stores fields at the mesh's degree)."""
+    msh = next(iter(functions.values())).function_space.mesh
+    with io.XDMFFile(comm, str(path), "w") as f:
+        f.write_mesh(msh)
+        for u in functions.values():
+            if u.function_space.ufl_element().embedded_superdegree <= 1:
+                f.write_function(u)
+                continue
+            P1 = fem.functionspace(msh, ("Lagrange", 1))
+            u1 = fem.Function(P1, name=u.name)
+            u1.interpolate(u)
+            f.write_function(u1)
 
 
 def versions() -> dict:

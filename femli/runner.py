@@ -103,7 +103,7 @@ def _pipeline(study, out, comm, timing, say) -> dict:
         metrics["status"] = "ok"  # solved and analysed; outputs follow
     with timing("output"):
         if study.output.fields:
-            write_fields(out, comm, model.fields(), surface)
+            write_fields(out, comm, model.fields_for_output(), surface)
         if comm.rank == 0 and study.output.report:
             metrics["report"] = _report(out, study, metrics, fields, bundle, timing)
     metrics["timing"] = dict(timing)

@@ -17,10 +17,9 @@ class ElectrodeSurface:
 
     def __init__(self, model):
         self.model = model
-        bundle = model.bundle
-        msh, ft = bundle.mesh, bundle.facet_tags
+        msh, ft = model.electrolyte.mesh, model.electrolyte.facet_tags
         self.names = list(model.electrodes)
-        tags = [model.electrodes[n][0] for n in self.names]
+        tags = [model.electrodes[n].tag for n in self.names]
         facets = np.concatenate([ft.find(t) for t in tags]).astype(np.int32)
         order = np.argsort(facets)
         facets = facets[order]
@@ -31,11 +30,10 @@ class ElectrodeSurface:
         self.cell_surface = facet_surface[np.searchsorted(facets, parent)]
         self.W = fem.functionspace(self.submesh, ("DG", 0))
         w = ufl.TestFunction(self.W)
-        ds = model.ds
         self._current_form = fem.form(
-            sum(model.plating_current(n) * w * ds(t) for n, t in zip(self.names, tags)), entity_maps=[self.entity_map]
+            sum(model.plating_current(n) * w * model.surface_measure(n) for n in self.names), entity_maps=[self.entity_map]
         )
-        self._area_form = fem.form(sum(w * ds(t) for t in tags), entity_maps=[self.entity_map])
+        self._area_form = fem.form(sum(w * model.surface_measure(n) for n in self.names), entity_maps=[self.entity_map])
         self.current = fem.Function(self.W, name="plating_current_density")
         self.area = self._assemble(self._area_form)
 

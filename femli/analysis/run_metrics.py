@@ -14,7 +14,7 @@ def _integral(expr, comm) -> float:
 
 def cell_metrics(study, model, comm) -> dict:
     """Cell voltage and resistance, split by where the energy is dissipated."""
-    ds = model.ds(model.counter_tag)
+    ds = model.counter_measure()
     counter_area = _integral(1.0 * ds, comm)
     current = model.applied_current()
     voltage = _integral(model.phi * ds, comm) / counter_area
@@ -56,13 +56,14 @@ def phase_metrics(model, comm) -> dict:
     """Share of the through-thickness current carried by each volume, against its volume share."""
     if len(model.volumes) < 2:
         return {}
-    down = -current_density(model.phi, model.kappa)[2]  # plating current flows towards -z
-    total_flow = _integral(down * model.dx, comm)
-    total_volume = _integral(1.0 * model.dx, comm)
+    down = -current_density(model.phi, model.conductivity)[2]  # plating current flows towards -z
+    dx = model.electrolyte.measure("dx")
+    total_flow = _integral(down * dx, comm)
+    total_volume = _integral(1.0 * dx, comm)
     out = {}
     for name, tag in model.volumes.items():
-        vol = _integral(1.0 * model.dx(tag), comm)
-        share = _integral(down * model.dx(tag), comm) / total_flow
+        vol = _integral(1.0 * dx(tag), comm)
+        share = _integral(down * dx(tag), comm) / total_flow
         out[name] = {"volume_fraction": vol / total_volume, "current_share": share,
                      "current_enhancement": share / (vol / total_volume)}
     return out
@@ -72,7 +73,6 @@ def collect_metrics(study, model, bundle, fields, stats, comm) -> dict:
     """Collective for the global integrals; the surface part is computed on rank 0 (None elsewhere)."""
     cell = cell_metrics(study, model, comm)
     phases = phase_metrics(model, comm)
-    primary_total = {n: model.boundary_current(tag) for n, (tag, kin) in model.electrodes.items() if kin.is_primary}
     metrics = {
         "status": "running",
         "study": study.name,
@@ -95,13 +95,11 @@ def collect_metrics(study, model, bundle, fields, stats, comm) -> dict:
         return metrics
     factor = study.output.hot_spot_factor
     metrics["surfaces"] = {s.name: surface_statistics(s, factor) for s in fields}
-    for name, exact in primary_total.items():
-        # local values on a primary surface are cell-gradient fluxes (good away from edges);
-        # the exact total comes from the weak residual
-        metrics["surfaces"][name] |= {"total_current_exact": exact, "local_current": "cell-gradient flux"}
+    for name, piece in model.electrodes.items():
+        # on a primary surface the local current is the consistent (residual) flux
+        metrics["surfaces"][name]["local_current"] = "consistent flux" if piece.is_primary else "kinetics"
     metrics["deposition"] = deposition(fields, bundle.info.z_collector, bundle.info.z_separator)
-    # kinetic surfaces: facet sums are exact; primary surfaces: the consistent boundary current
-    plated = sum(primary_total.get(n, s["total_current"]) for n, s in metrics["surfaces"].items())
+    plated = sum(s["total_current"] for s in metrics["surfaces"].values())
     applied = cell["applied_current"]
     metrics["balance"] = {
         "applied_current": applied,

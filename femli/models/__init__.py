@@ -1,13 +1,13 @@
-"""Coupled problems composed from femli.physics pieces."""
+"""Models: short compositions of femli.physics pieces on the femli.core problem."""
 
-from femli.models.host_conduction import HostConduction
-from femli.models.secondary_current import SecondaryCurrent
+from femli.models.host_conduction import host_conduction
+from femli.models.secondary_current import secondary_current
 
-MODELS = {"secondary_current": SecondaryCurrent, "host_conduction": HostConduction}
+MODELS = {"secondary_current": secondary_current}
 
 
 def create_model(study, mesh):
-    """The model of ``study.model.kind``; a [host] section selects finite host conduction."""
+    """The model of ``study.model.kind``; a [host] section adds finite host conduction."""
     if getattr(study, "host", None) is not None:
-        return HostConduction(study, mesh)
+        return host_conduction(study, mesh)
     return MODELS[study.model.kind](study, mesh)

@@ -1,0 +1,33 @@
+"""An unknown of a coupled problem: a Lagrange field on one volume."""
+
+import ufl
+from dolfinx import fem
+
+from femli.core.domains import Volume
+
+
+class Field:
+    """``name`` on ``volume`` with Lagrange degree ``degree``: its space, solution and test function."""
+
+    def __init__(self, name: str, volume: Volume, degree: int = 1, conductivity=None, conductivity_varies: bool = False):
+        self.name, self.volume, self.degree = name, volume, degree
+        # the conductivity as seen on this field's own mesh (output, analysis); the solve's
+        # conduction piece may hold the same law written on the parent mesh
+        self.conductivity, self.conductivity_varies = conductivity, conductivity_varies
+        self.space = fem.functionspace(volume.mesh, ("Lagrange", degree))
+        self.u = fem.Function(self.space, name=name)
+        self.test = ufl.TestFunction(self.space)
+
+    def boundary_dofs(self, facets):
+        """Dofs on the given facets of this field's own mesh."""
+        return fem.locate_dofs_topological(self.space, self.volume.mesh.topology.dim - 1, facets)
+
+    def tagged_dofs(self, tag: int):
+        return self.boundary_dofs(self.volume.facet_tags.find(tag))
+
+    def dofs(self) -> int:
+        im = self.space.dofmap.index_map
+        return im.size_global * self.space.dofmap.index_map_bs
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r} on {self.volume.name}, P{self.degree})"

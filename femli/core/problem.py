@@ -1,0 +1,251 @@
+"""One nonlinear problem for any number of fields, solved by PETSc SNES.
+
+Physics pieces contribute residual terms per field; the problem sums them, derives
+the (blocked) Jacobian and hands both to one SNES. Two things make it cheaper
+than assembling everything at every Newton step:
+
+- the terms of *linear* pieces (bulk conduction, a prescribed inflow) give a
+  Jacobian that never changes: it is assembled once and each Newton step adds
+  only the nonlinear (kinetics) terms to a copy of it;
+- several fields get a PETSc fieldsplit preconditioner (one algebraic multigrid
+  per field, femli.solvers) through index sets of each field's rows.
+
+``solve(set_load, steps)`` ramps a load factor 0 -> 1 (the applied current or
+voltage), halving the step after a failed Newton solve: one continuation path
+for every model.
+"""
+
+from dataclasses import dataclass, field
+import numpy as np
+import ufl
+from dolfinx import fem
+from dolfinx.fem import petsc as fpetsc
+
+from femli.errors import SolverError
+from femli.solvers import unique_prefix
+
+
+@dataclass
+class SolveStats:
+    newton_iterations: int = 0
+    krylov_iterations: int = 0
+    converged: bool = False
+    steps: list = field(default_factory=list)  # (load factor, newton its, krylov its, reason)
+
+    def as_dict(self) -> dict:
+        return {
+            "newton_iterations": self.newton_iterations,
+            "krylov_iterations": self.krylov_iterations,
+            "krylov_per_newton": self.krylov_iterations / max(self.newton_iterations, 1),
+            "converged": self.converged,
+            "continuation_steps": len(self.steps),
+        }
+
+
+def _derivative(F, u, du):
+    """dF/du[du] with derivatives expanded; None when F does not depend on u."""
+    if F is None:
+        return None
+    J = ufl.algorithms.expand_derivatives(ufl.derivative(F, u, du))
+    return None if J.empty() else J
+
+
+def _sum(forms):
+    forms = [f for f in forms if f is not None]
+    return sum(forms[1:], forms[0]) if forms else None
+
+
+class CoupledProblem:
+    """The residual of ``pieces`` for ``fields``, with Dirichlet ``bcs``, as one SNES.
+
+    ``options`` are PETSc options relative to this problem's prefix (from
+    femli.solvers); they stay in PETSc's database while the problem lives, so the
+    fieldsplit sub-solvers created at set-up find theirs.
+    """
+
+    def __init__(self, fields, pieces, bcs, options: dict, name: str, entity_maps=None):
+        from petsc4py import PETSc
+
+        self.fields, self.pieces, self.bcs = list(fields), list(pieces), list(bcs)
+        self.entity_maps = entity_maps or None
+        linear = {f: [] for f in self.fields}
+        nonlinear = {f: [] for f in self.fields}
+        for piece in self.pieces:
+            for f, form in piece.residual().items():
+                (linear if piece.linear else nonlinear)[f].append(form)
+        self.residual_forms = [_sum(linear[f] + nonlinear[f]) for f in self.fields]
+        u = [f.u for f in self.fields]
+        du = [ufl.TrialFunction(f.space) for f in self.fields]
+
+        def jacobian(residuals):
+            return [[_derivative(Fi, uj, duj) for uj, duj in zip(u, du)] for Fi in residuals]
+
+        J_lin = jacobian([_sum(linear[f]) for f in self.fields])
+        J_nl = jacobian([_sum(nonlinear[f]) for f in self.fields])
+        J = [[_sum([a, b]) for a, b in zip(ra, rb)] for ra, rb in zip(J_lin, J_nl)]
+        blocked = len(self.fields) > 1
+
+        def compile(forms):
+            if not blocked:
+                return None if forms[0][0] is None else fem.form(forms[0][0], entity_maps=self.entity_maps)
+            return [[None if a is None else fem.form(a, entity_maps=self.entity_maps) for a in row] for row in forms]
+
+        self.F = fem.form(self.residual_forms, entity_maps=self.entity_maps) if blocked else \
+            fem.form(self.residual_forms[0], entity_maps=self.entity_maps)
+        self.J = compile(J)
+        # the constant part pays off when Newton takes more than one step; every diagonal
+        # block of the varying part must exist for blocked assembly with Dirichlet rows
+        nl_diagonal = [J_nl[i][i] is not None for i in range(len(self.fields))]
+        self._split = any(a is not None for row in J_nl for a in row) and all(nl_diagonal)
+        self.J_nl = compile(J_nl) if self._split else None
+        kind = "mpi" if blocked else None
+        self.A = fpetsc.create_matrix(self.J, kind=kind)
+        self._A_lin = None
+        if self._split:
+            # PETSc drops never-set entries at assembly, and the copy below must keep the whole
+            # pattern: one field's kinetic terms lie inside the cells' pattern of the bulk terms,
+            # the blocks' interface coupling does not (then the full Jacobian sets the pattern once)
+            fpetsc.assemble_matrix(self.A, self.J if blocked else compile(J_lin), self.bcs, diag=1.0)
+            self.A.assemble()
+            if blocked:
+                self._A_lin = self.A.duplicate(copy=False)
+                fpetsc.assemble_matrix(self._A_lin, compile(J_lin), self.bcs, diag=1.0)
+                self._A_lin.assemble()
+            else:
+                self._A_lin = self.A.copy()
+        spaces = [f.space for f in self.fields]
+        self.b = fpetsc.create_vector(spaces if blocked else spaces[0], kind=kind)
+        self.x = fpetsc.create_vector(spaces if blocked else spaces[0], kind=kind)
+        self._u = u if blocked else u[0]
+
+        self.prefix = unique_prefix(name)
+        self.snes = PETSc.SNES().create(self.A.comm)
+        self.snes.setOptionsPrefix(self.prefix)
+        ctx = {"u": self._u, "residual": self.F, "jacobian": self.J, "bcs": self.bcs}
+        if (blocks := self.b.getAttr("_blocks")) is not None:
+            ctx["_blocks"] = blocks
+        self.snes.setFunction(fpetsc.assemble_residual, self.b, kargs=ctx)
+        self.snes.setJacobian(self._jacobian, self.A, None)
+        self._options = dict(options)
+        db = PETSc.Options()
+        for k, v in self._options.items():
+            db[f"{self.prefix}{k}"] = v
+        self.snes.setFromOptions()
+        pc = self.snes.getKSP().getPC()
+        if blocked and pc.getType() == "fieldsplit":
+            pc.setFieldSplitIS(*self._field_index_sets())
+
+    def _field_index_sets(self):
+        """Global rows of each field in the blocked system (owned part of every field, in order)."""
+        from petsc4py import PETSc
+
+        start = self.A.getOwnershipRange()[0]
+        out = []
+        for f in self.fields:
+            n = f.space.dofmap.index_map.size_local * f.space.dofmap.index_map_bs
+            out.append((f.name, PETSc.IS().createStride(n, start, 1, comm=self.A.comm)))
+            start += n
+        return out
+
+    def _jacobian(self, snes, x, J, P):
+        from petsc4py import PETSc
+
+        x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+        fpetsc.assign(x, self._u)
+        if self._split:
+            self._A_lin.copy(J, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+            fpetsc.assemble_matrix(J, self.J_nl, self.bcs, diag=1.0)
+        else:
+            J.zeroEntries()
+            fpetsc.assemble_matrix(J, self.J, self.bcs, diag=1.0)
+        J.assemble()
+
+    def newton(self, stats: SolveStats, load: float) -> int:
+        """One SNES solve from the fields' present values; returns PETSc's converged reason."""
+        from petsc4py import PETSc
+
+        fpetsc.assign(self._u, self.x)
+        try:
+            self.snes.solve(None, self.x)
+        except PETSc.Error as err:  # e.g. a bad petsc_options entry or a failed factorisation
+            raise SolverError(f"PETSc failed during the Newton solve at load factor {load:.3g}: {err}") from None
+        self.x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+        fpetsc.assign(self.x, self._u)
+        reason = self.snes.getConvergedReason()
+        its, lits = self.snes.getIterationNumber(), self.snes.getLinearSolveIterations()
+        stats.newton_iterations += its
+        stats.krylov_iterations += lits
+        stats.steps.append((load, its, lits, reason))
+        return reason
+
+    def solve(self, set_load, steps: int = 1, min_step: float = 1.0 / 64, what: str = "the applied current") -> SolveStats:
+        """Ramp the load factor 0 -> 1 (``set_load(s)``), halving the step after a failed Newton solve.
+
+        The solution of the last converged step is the initial guess of the next,
+        which keeps Newton inside its basin for stiff exponential kinetics. Each
+        Newton solve starts on its Dirichlet values, so the residual holds
+        currents only and newton_rtol measures the charge balance.
+        """
+        try:
+            return self._continuation(set_load, steps, min_step, what)
+        finally:
+            self.close()  # the sub-solvers have read their options by now
+
+    def _continuation(self, set_load, steps, min_step, what) -> SolveStats:
+        stats = SolveStats()
+        done, step = 0.0, 1.0 / steps
+        saved = self._save()
+        while done < 1.0 - 1e-12:
+            target = min(1.0, done + step)
+            set_load(target)
+            for bc in self.bcs:
+                bc.set(self._field_of(bc).u.x.array)
+            reason = self.newton(stats, target)
+            if reason > 0:
+                done, saved = target, self._save()
+                continue
+            self._restore(saved)
+            step /= 2
+            if step < min_step:
+                raise SolverError(
+                    f"Newton did not converge at load factor {target:.3g} of {what} "
+                    f"(PETSc SNES reason {reason}: {_reason_name(reason)}) even with steps of {2 * step:.3g}; "
+                    "try a smaller current density, solver.method = 'direct', or a finer mesh"
+                )
+        stats.converged = True
+        return stats
+
+    def _field_of(self, bc):
+        for f in self.fields:
+            if f.space._cpp_object.contains(bc.function_space):
+                return f
+        raise ValueError("a Dirichlet condition on none of the problem's fields")
+
+    def _save(self):
+        return [f.u.x.array.copy() for f in self.fields]
+
+    def _restore(self, saved):
+        for f, values in zip(self.fields, saved):
+            f.u.x.array[:] = values
+
+    def close(self):
+        """Drop this problem's options from PETSc's global database."""
+        from petsc4py import PETSc
+
+        db = PETSc.Options()
+        for k in self._options:
+            db.delValue(f"{self.prefix}{k}")
+        self._options = {}
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+
+def _reason_name(reason: int) -> str:
+    from petsc4py import PETSc
+
+    names = {v: k for k, v in vars(PETSc.SNES.ConvergedReason).items() if isinstance(v, int)}
+    return names.get(reason, "unknown")
