@@ -188,14 +188,12 @@ class Study(_Section):
     def _host(self):
         meshed = getattr(self.geometry, "mesh_host", False)
         if self.host is not None and not hasattr(self.geometry, "mesh_host"):
-            raise ValueError(f"host: finite host conductivity is supported for pillar_array only, not {self.geometry.kind!r}")
+            raise ValueError(f"host: geometry kind {self.geometry.kind!r} has no host to conduct electrons "
+                             "(finite host conductivity needs a host geometry: pillar_array, channel_array, "
+                             "fiber_mat, open_foam or stacked_screens)")
         if meshed and self.host is None:
             raise ValueError("geometry.mesh_host = true needs a [host] section with the host's conductivity")
         if self.host is not None:
-            if self.model.degree != 1:
-                raise ValueError("host: finite host conductivity supports model.degree = 1 only")
-            if self.coatings:
-                raise ValueError("host: coatings applied after meshing are not supported with finite host conductivity yet")
             primary = [n for n, k in self.kinetics.items() if k.model == "primary"]
             if primary:
                 raise ValueError(f"host: primary kinetics on {primary} are not supported with finite host conductivity")
