@@ -1,7 +1,8 @@
 """Porous hosts (femli.geometry.hosts): inputs refused before Gmsh with the parameter
 named, measured porosity and specific area against the closed forms (channel array,
 stacked screens) and against the target (fiber mat, foam), named groups, fiber
-network connectivity and pore percolation, deterministic layouts, and the study files."""
+network connectivity and pore percolation, deterministic layouts, the study files, and
+the meshed host (mesh_host: conformal 'host' volume, same electrolyte and measures)."""
 
 import math
 import tomllib
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 
 import femli  # noqa: F401  (prepares DOLFINx before mpi4py/dolfinx imports)
 from conftest import PROBLEMS
-from femli.geometry import _host_layout as layout
+from femli.geometry import _fiber_layout, _foam_layout, _layout_common
 from femli.geometry.base import MeshOptions
 from femli.geometry.hosts import ChannelArray, FiberMat, OpenFoam, StackedScreens
 
@@ -213,21 +214,21 @@ def test_fiber_network_is_connected_to_the_collector(seed):
     fibers = spec.layout().fibers
     edges, roots = _fiber_graph(fibers, *spec.footprint)
     assert roots, "no fiber touches the collector"
-    assert layout._components(len(fibers), edges, roots) == set(range(len(fibers)))
+    assert _layout_common._components(len(fibers), edges, roots) == set(range(len(fibers)))
 
 
 def test_fiber_layout_rejects_grazing_contacts():
     spec = FiberMat(**FIBER)
     fibers = spec.layout().fibers
-    gap = layout.GAP * spec.fiber_diameter / 2
+    gap = _layout_common.GAP * spec.fiber_diameter / 2
     for i, f in enumerate(fibers):
         assert f.seg[1][2] + f.radius <= spec.host_height + 1e-12 and f.seg[0][2] + f.radius <= spec.host_height + 1e-12
         others = fibers[i + 1:]
         if others:
-            d = layout._segment_distances(f.seg[0], f.seg[1], np.array([g.seg[0] for g in others]),
+            d = _fiber_layout._segment_distances(f.seg[0], f.seg[1], np.array([g.seg[0] for g in others]),
                                           np.array([g.seg[1] for g in others]))
             for g, dist in zip(others, d):
-                touching = f.radius + g.radius - layout.TANGENCY * min(f.radius, g.radius)
+                touching = f.radius + g.radius - _layout_common.TANGENCY * min(f.radius, g.radius)
                 assert dist >= f.radius + g.radius + gap or dist <= touching
 
 
@@ -262,19 +263,19 @@ def test_foam_pores_percolate(porosity, seed):
     edges = [(i, j) for i in range(len(pores)) for j in range(i + 1, len(pores))
              if np.linalg.norm(pores[i].centre - pores[j].centre) < pores[i].radius + pores[j].radius]
     top = [i for i, p in enumerate(pores) if spec.host_height - p.centre[2] < p.radius]
-    reached = layout._components(len(pores), edges, top)
+    reached = _layout_common._components(len(pores), edges, top)
     assert reached == set(range(len(pores))), "every pore is connected to the separator side"
     assert any(pores[i].centre[2] < pores[i].radius for i in reached), "the network reaches the collector"
 
 
 def test_layouts_are_deterministic():
-    a = layout.fiber_layout(FiberMat(**FIBER | {"seed": 7}))
-    b = layout.fiber_layout(FiberMat(**FIBER | {"seed": 7}))
-    c = layout.fiber_layout(FiberMat(**FIBER | {"seed": 8}))
+    a = _fiber_layout.fiber_layout(FiberMat(**FIBER | {"seed": 7}))
+    b = _fiber_layout.fiber_layout(FiberMat(**FIBER | {"seed": 7}))
+    c = _fiber_layout.fiber_layout(FiberMat(**FIBER | {"seed": 8}))
     assert [f.point.tolist() for f in a.fibers] == [f.point.tolist() for f in b.fibers]
     assert [f.point.tolist() for f in a.fibers] != [f.point.tolist() for f in c.fibers]
-    p = layout.foam_layout(OpenFoam(**FOAM | {"seed": 3}))
-    q = layout.foam_layout(OpenFoam(**FOAM | {"seed": 3}))
+    p = _foam_layout.foam_layout(OpenFoam(**FOAM | {"seed": 3}))
+    q = _foam_layout.foam_layout(OpenFoam(**FOAM | {"seed": 3}))
     assert [x.centre.tolist() for x in p.pores] == [x.centre.tolist() for x in q.pores]
 
 
@@ -320,3 +321,50 @@ def test_study_on_two_ranks_matches_one(name, tmp_path):
     for surface, s1 in m1["surfaces"].items():
         for key in ("area", "total_current", "max", "cv"):
             assert m2["surfaces"][surface][key] == pytest.approx(s1[key], rel=1e-6), (surface, key)
+
+
+# ----------------------------------------------------------------------------- meshed host (mesh_host)
+
+# the mesh_host = false build to compare with: fixture name, index in it (None: the fixture is (spec, bundle))
+MESHED = {"fiber_mat": ("fiber_mat", None), "open_foam": ("foam", None), "channel_array": ("channels", 0),
+          "stacked_screens": ("screens", 1)}
+
+
+@pytest.mark.parametrize("kind", sorted(MESHED))
+def test_mesh_host_meshes_the_host_volume(kind, request, tmp_path_factory):
+    """mesh_host: the host becomes the volume 'host' (fragment instead of cut), conformal
+    with the electrolyte; the electrolyte, its named faces and the measures stay those of
+    the cut build."""
+    name, index = MESHED[kind]
+    value = request.getfixturevalue(name)
+    spec, plain = value if index is None else value[index]
+    meshed = type(spec)(**spec.model_dump() | {"mesh_host": True})
+    bundle = _mesh(meshed, tmp_path_factory, f"{kind}_host")
+    assert "host" not in plain.names and "host_collector" not in plain.names
+    assert set(bundle.names) == set(plain.names) | {"host", "host_collector"}
+    assert bundle.names["host"][0] == 3 and bundle.names["host_collector"][0] == 2
+
+    m, m0 = bundle.info.measures, plain.info.measures
+    Lx, Ly, H = spec.size
+    filled = m["electrolyte_volume"] + m["host_volume"] + m["sealed_pocket_volume"] + m["dropped_host_volume"]
+    assert _close(filled, Lx * Ly * H, 1e-6)
+    assert m["dropped_host_volume"] == 0.0  # the layouts keep every host piece connected to the collector
+    for key in ("porosity", "host_area", "collector_area", "specific_area", "coated_area_fraction", "electrolyte_volume"):
+        assert _close(m[key], m0[key], 1e-6), (key, m[key], m0[key])
+    solid = spec.layer_volume * (1 - m["porosity"]) - m["sealed_pocket_volume"]
+    assert _close(m["host_volume"], solid, 1e-6)
+
+    # conformal: every host surface facet lies between one host and one electrolyte cell
+    msh, cells, facets = bundle.mesh, bundle.cell_tags, bundle.facet_tags
+    host, electrolyte = cells.find(bundle.tag("host", 3)), cells.find(bundle.tag("electrolyte", 3))
+    assert len(host) > 0 and len(electrolyte) > 0
+    owner = np.zeros(msh.topology.index_map(3).size_local, dtype=np.int8)
+    owner[host], owner[electrolyte] = 1, 2
+    msh.topology.create_connectivity(2, 3)
+    f2c = msh.topology.connectivity(2, 3)
+    wetted = np.concatenate([facets.find(bundle.tag(n)) for n in ("host_bare", "host_coated") if n in bundle.names])
+    assert len(wetted) > 0
+    for f in wetted:
+        assert sorted(owner[f2c.links(f)]) == [1, 2], f"host surface facet {f} is not shared by a host and an electrolyte cell"
+    for f in facets.find(bundle.tag("host_collector")):
+        assert list(owner[f2c.links(f)]) == [1]

@@ -8,6 +8,17 @@ pores/channels followed by one cut of the box by the remaining solid. No
 pairwise fuses. Faces are then named by where they lie (collector plane,
 separator plane, side planes, else host), and the measures come from the OCC
 volumes and face areas.
+
+With ``mesh_host`` the last cut becomes a fragment of the box by the same
+tools (:meth:`_Frame.subtract`): the host stays as volumes (group ``host``)
+that share their faces with the electrolyte, so the electrolyte's named faces
+are unchanged and become interfaces; the host's faces on z = 0 are
+``host_collector``. The fibers are first united in one fuse (without face
+unification), because the fiber-fiber intersections hidden inside the mat,
+which the layout does not keep clear of slivers, would otherwise become faces
+inside the host that Gmsh cannot mesh. Host pieces not connected to the
+collector through other host pieces would leave phi_s floating and are removed
+(voids, ``dropped_host_volume``).
 """
 
 import math
@@ -17,7 +28,9 @@ import numpy as np
 
 from femli.errors import GeometryError
 from femli.geometry import _occ
-from femli.geometry._host_layout import fiber_seams, pore_orientations
+from femli.geometry._fiber_layout import fiber_seams
+from femli.geometry._foam_layout import pore_orientations
+from femli.geometry._layout_common import _components
 from femli.geometry.base import GeometryInfo, MeshOptions
 from femli.geometry.hosts import ChannelArray, FiberMat, OpenFoam, StackedScreens
 
@@ -39,6 +52,12 @@ class _Frame:
         self.bands = spec.coating.resolved()
         s = self.s
         self.hmin, self.hmax, self.grow = mesh.size_min * s, mesh.size_max * s, mesh.growth_distance * s
+        self.voids: set[int] = set()  # faces of dropped host pieces: insulating walls of the electrolyte
+        self.dropped_host_volume = 0.0  # m^3
+
+    def on_collector(self, face: int) -> bool:
+        z0, z1 = gmsh.model.occ.getBoundingBox(2, face)[2::3]
+        return abs(z0) < self.tol and abs(z1) < self.tol
 
     def box(self) -> int:
         s = self.s
@@ -51,6 +70,69 @@ class _Frame:
             raise GeometryError(f"{self.what}: OCC could not {step} ({exc})") from None
         return [tag for dim, tag in out if dim == 3]
 
+    def subtract(self, box: int, tools, step: str, fuse: bool = False) -> tuple[list[int], list[int]]:
+        """The box minus the host solid ``tools``: (electrolyte volumes, host volumes).
+
+        Without mesh_host this is the one cut (no host volumes). With mesh_host the
+        box is fragmented with the tools instead, and the fragment's map says what
+        each piece is: a child of the box and of a tool is host, of the box only
+        electrolyte, of the tools only outside the box (removed). ``fuse``: unite
+        the (overlapping) tools first in one Boolean, so that their hidden
+        intersections, which the layout does not keep clear of slivers, leave no
+        faces inside the host."""
+        occ = gmsh.model.occ
+        if not self.spec.mesh_host:
+            volumes = self.cut([(3, box)], tools, step)
+            occ.synchronize()
+            return volumes, []
+        if fuse and len(tools) > 1:
+            # no face unification: it re-parameterises the exposed faces, and the measured
+            # porosity and areas would then differ from the cut's by ~1e-5
+            unify = gmsh.option.getNumber("Geometry.OCCUnionUnify")
+            gmsh.option.setNumber("Geometry.OCCUnionUnify", 0)
+            try:
+                tools, _ = occ.fuse(tools[:1], tools[1:])
+            except Exception as exc:
+                raise GeometryError(f"{self.what}: OCC could not unite the host solid for mesh_host ({exc})") from None
+            finally:
+                gmsh.option.setNumber("Geometry.OCCUnionUnify", unify)
+            tools = [(dim, tag) for dim, tag in tools if dim == 3]
+        try:
+            _, out_map = occ.fragment([(3, box)], tools)
+        except Exception as exc:
+            raise GeometryError(f"{self.what}: OCC could not {step} (fragment for mesh_host: {exc})") from None
+        in_box = {tag for dim, tag in out_map[0] if dim == 3}
+        in_tools = {tag for children in out_map[1:] for dim, tag in children if dim == 3}
+        outside = sorted(in_tools - in_box)
+        if outside:
+            occ.remove([(3, v) for v in outside], recursive=True)
+        occ.synchronize()
+        return sorted(in_box - in_tools), sorted(in_box & in_tools)
+
+    def keep_grounded(self, host: list[int]) -> list[int]:
+        """The host volumes connected to the collector, directly or through shared faces
+        with other such pieces; the others would leave phi_s floating and are removed
+        (voids: their faces become insulating walls of the electrolyte, their volume
+        is ``dropped_host_volume``)."""
+        if not host:
+            return []
+        occ = gmsh.model.occ
+        faces = {v: {abs(f) for _, f in gmsh.model.getBoundary([(3, v)], oriented=False)} for v in host}
+        owners: dict[int, list[int]] = {}
+        for i, v in enumerate(host):
+            for f in faces[v]:
+                owners.setdefault(f, []).append(i)
+        edges = [(a, b) for pieces in owners.values() for a, b in zip(pieces, pieces[1:])]
+        roots = [i for i, v in enumerate(host) if any(self.on_collector(f) for f in faces[v])]
+        kept = _components(len(host), edges, roots)
+        dropped = [v for i, v in enumerate(host) if i not in kept]
+        if dropped:
+            self.dropped_host_volume = sum(occ.getMass(3, v) for v in dropped) * self.unit**3
+            self.voids = set().union(*(faces[v] for v in dropped))
+            occ.remove([(3, v) for v in dropped], recursive=True)
+            occ.synchronize()
+        return [v for i, v in enumerate(host) if i in kept]
+
     def coated(self, z_fraction: float) -> bool:
         return any(lo <= z_fraction <= hi for lo, hi in self.bands)
 
@@ -61,6 +143,8 @@ class _Frame:
         groups["host"], groups["plate"] = [], []
         size = (self.Lx * s, self.Ly * s, self.H * s)
         for _, face in gmsh.model.getBoundary([(3, volume)], oriented=False):
+            if face in self.voids:
+                continue  # a dropped host piece: insulating
             side = _occ.box_side(occ.getBoundingBox(2, face), size, tol)
             if side == "bottom":
                 groups["plate"].append(face)
@@ -82,14 +166,25 @@ class _Frame:
             groups["host_coated" if self.coated(min(z, 1.0)) else "host_bare"].append(face)
         return groups
 
-    def finish(self, volume: int, host_extent: float, box_volume: float, measures: dict) -> GeometryInfo:
-        """Groups, size fields and the measured facts every host reports."""
+    def finish(self, volume: int, host_extent: float, box_volume: float, measures: dict,
+               host: list[int] = ()) -> GeometryInfo:
+        """Groups, size fields and the measured facts every host reports (``host``: the
+        host volumes when mesh_host)."""
         occ, unit = gmsh.model.occ, self.unit
         groups = self.name_faces(volume)
         if not groups["host"]:
             raise GeometryError(f"{self.what}: the electrolyte touches no host surface")
         gmsh.model.addPhysicalGroup(3, [volume], name="electrolyte")
-        _occ.add_groups(2, {k: v for k, v in groups.items() if k not in ("host", "plate")})
+        named = {k: v for k, v in groups.items() if k not in ("host", "plate")}
+        if self.spec.mesh_host:
+            if not host:
+                raise GeometryError(f"{self.what}: no host volume is left to mesh")
+            gmsh.model.addPhysicalGroup(3, sorted(host), name="host")
+            boundary = gmsh.model.getBoundary([(3, v) for v in host], combined=True, oriented=False)
+            named["host_collector"] = sorted({abs(f) for _, f in boundary if self.on_collector(abs(f))})
+            if not named["host_collector"]:
+                raise GeometryError(f"{self.what}: found no host faces on the current collector (host_collector)")
+        _occ.add_groups(2, named)
         self.size_fields(groups, host_extent)
 
         def area(faces):
@@ -108,6 +203,9 @@ class _Frame:
             "host_height": self.top,
         }
         out.update(measures)
+        if self.spec.mesh_host:
+            out["host_volume"] = sum(occ.getMass(3, v) for v in host) * unit**3  # the meshed host
+            out["dropped_host_volume"] = self.dropped_host_volume
         return GeometryInfo(bounds=((0.0, 0.0, 0.0), (self.Lx, self.Ly, self.H)), z_collector=0.0,
                             z_separator=self.H, measures=out)
 
@@ -187,9 +285,9 @@ def build_fiber_mat(spec: FiberMat, mesh: MeshOptions) -> GeometryInfo:
         _place(tag, f.direction, seam, a * s)
         tools.append((3, tag))
         longest = max(longest, float(((f.seg[1] - f.seg[0]) ** 2).sum()) ** 0.5 * s)
-    volumes = frame.cut([(3, box)], tools, "cut the fibers from the box")
-    occ.synchronize()
+    volumes, host = frame.subtract(box, tools, "cut the fibers from the box", fuse=True)
     volume, pockets = frame.keep_connected(volumes)
+    host = frame.keep_grounded(host)
     extent = max(longest, 2 * math.pi * max(f.radius for f in layout.fibers) * s)
     measures = {
         "fiber_count": len(layout.fibers),
@@ -199,7 +297,7 @@ def build_fiber_mat(spec: FiberMat, mesh: MeshOptions) -> GeometryInfo:
     }
     if spec.porosity is not None:
         measures["porosity_target"] = spec.porosity
-    return frame.finish(volume, extent, box_volume, measures)
+    return frame.finish(volume, extent, box_volume, measures, host)
 
 
 def build_open_foam(spec: OpenFoam, mesh: MeshOptions) -> GeometryInfo:
@@ -229,9 +327,9 @@ def build_open_foam(spec: OpenFoam, mesh: MeshOptions) -> GeometryInfo:
     host_volume = sum(occ.getMass(3, v) for v in solid)
     box = frame.box()
     box_volume = occ.getMass(3, box)
-    volumes = frame.cut([(3, box)], [(3, v) for v in solid], "cut the foam from the box")
-    occ.synchronize()
+    volumes, host = frame.subtract(box, [(3, v) for v in solid], "cut the foam from the box")
     volume, pockets = frame.keep_connected(volumes)
+    host = frame.keep_grounded(host)
     extent = 2 * math.pi * max(p.radius for p in layout.pores) * s
     return frame.finish(volume, extent, box_volume, {
         "host_volume": host_volume * unit**3,
@@ -243,7 +341,7 @@ def build_open_foam(spec: OpenFoam, mesh: MeshOptions) -> GeometryInfo:
         "dropped_solid_volume": dropped_volume,
         "solid_pieces": len(solid),
         "sealed_pocket_volume": pockets,
-    })
+    }, host)
 
 
 def _levels(bands) -> list[float]:
@@ -264,9 +362,9 @@ def build_channel_array(spec: ChannelArray, mesh: MeshOptions) -> GeometryInfo:
     solid = frame.cut([(3, block)], tools, "cut the channels from the host block")
     box = frame.box()
     box_volume = occ.getMass(3, box)
-    volumes = frame.cut([(3, box)], [(3, v) for v in solid], "cut the host block from the box")
-    occ.synchronize()
-    volume, _ = frame.keep_connected(volumes)
+    volumes, host = frame.subtract(box, [(3, v) for v in solid], "cut the host block from the box")
+    volume, pockets = frame.keep_connected(volumes)
+    host = frame.keep_grounded(host)
     segment = max(hi - lo for lo, hi in zip([0.0, *_levels(frame.bands)], [*_levels(frame.bands), 1.0])) * top
     layer = spec.layer_volume
     return frame.finish(volume, max(2 * math.pi * R, segment, max(Lx, Ly) * s), box_volume, {
@@ -275,7 +373,8 @@ def build_channel_array(spec: ChannelArray, mesh: MeshOptions) -> GeometryInfo:
         "host_area_closed_form": spec.host_area_closed_form(),
         "collector_area_closed_form": spec.collector_area_closed_form(),
         "channel_count": spec.cells[0] * spec.cells[1] * (1 if spec.lattice == "square" else 2),
-    })
+        "sealed_pocket_volume": pockets,
+    }, host)
 
 
 def build_stacked_screens(spec: StackedScreens, mesh: MeshOptions) -> GeometryInfo:
@@ -310,9 +409,9 @@ def build_stacked_screens(spec: StackedScreens, mesh: MeshOptions) -> GeometryIn
         wires = pieces
     box = frame.box()
     box_volume = occ.getMass(3, box)
-    volumes = frame.cut([(3, box)], wires, "cut the wires from the box")
-    occ.synchronize()
-    volume, _ = frame.keep_connected(volumes)
+    volumes, host = frame.subtract(box, wires, "cut the wires from the box")
+    volume, pockets = frame.keep_connected(volumes)
+    host = frame.keep_grounded(host)
     layer = spec.layer_volume
     return frame.finish(volume, max(Lx, Ly, 2 * math.pi * r), box_volume, {
         "porosity_closed_form": spec.porosity_closed_form(),
@@ -320,4 +419,5 @@ def build_stacked_screens(spec: StackedScreens, mesh: MeshOptions) -> GeometryIn
         "host_area_closed_form": spec.host_area_closed_form(),
         "collector_area_closed_form": spec.collector_area_closed_form(),
         "wire_count": len(spec.wires()),
-    })
+        "sealed_pocket_volume": pockets,
+    }, host)

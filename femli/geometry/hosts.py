@@ -7,7 +7,9 @@ the electrolyte touches), the separator is the top face z = H
 (``separator``), the host occupies 0 <= z <= host_height < H, its wetted
 surface is ``host_bare`` (``host_coated`` where a coating band covers it), and
 the side faces are mirror planes ``symmetry_xmin/xmax/ymin/ymax``. The host
-solid itself is not meshed.
+solid itself is not meshed unless ``mesh_host`` is set (by a ``[host]``
+section): then it is the volume ``host``, sharing its faces conformally with the
+electrolyte, and its faces on the collector plane are ``host_collector``.
 
 - :class:`FiberMat`: seeded random straight fibers, mostly in-plane, forming one
   network connected to the collector.
@@ -21,7 +23,8 @@ solid itself is not meshed.
 Every builder reports measured facts (porosity and specific area from the OCC
 volumes and faces) and, where one exists, the closed form. Random layouts are
 made (and refused, with the parameter named) before Gmsh runs; see
-:mod:`femli.geometry._host_layout`.
+:mod:`femli.geometry._fiber_layout`, :mod:`femli.geometry._foam_layout` and
+:mod:`femli.geometry._layout_common`.
 """
 
 import math
@@ -47,6 +50,7 @@ class _LayeredHost(GeometrySpec):
     gap: Length | None = Field(None, description="electrolyte between the top of the host and the separator")
     cell_height: Length | None = Field(None, description="current collector to separator")
     coating: HeightBands = HeightBands()
+    mesh_host: bool = Field(False, description="mesh the host solid as a 'host' volume too (set by a [host] section)")
 
     # subclasses: the host layer's top (m) and the box's lateral size (m)
     @property
@@ -118,7 +122,7 @@ class FiberMat(_RandomHost):
     target ``porosity`` of the host layer or a ``fiber_count``. The layout is
     re-drawn deterministically until every fiber belongs to one network
     connected to the collector and no two surfaces meet at a grazing angle
-    (which Gmsh cannot mesh); see femli.geometry._host_layout.
+    (which Gmsh cannot mesh); see femli.geometry._fiber_layout.
     """
 
     kind: Literal["fiber_mat"]
@@ -150,8 +154,8 @@ class FiberMat(_RandomHost):
         return self
 
     def layout(self):
-        """The fibers (cached per spec): a :class:`femli.geometry._host_layout.FiberLayout`."""
-        from femli.geometry._host_layout import fiber_layout
+        """The fibers (cached per spec): a :class:`femli.geometry._fiber_layout.FiberLayout`."""
+        from femli.geometry._fiber_layout import fiber_layout
 
         return _cached(fiber_layout, self)
 
@@ -195,8 +199,8 @@ class OpenFoam(_RandomHost):
         return self
 
     def layout(self):
-        """The pores (cached per spec): a :class:`femli.geometry._host_layout.FoamLayout`."""
-        from femli.geometry._host_layout import foam_layout
+        """The pores (cached per spec): a :class:`femli.geometry._foam_layout.FoamLayout`."""
+        from femli.geometry._foam_layout import foam_layout
 
         return _cached(foam_layout, self)
 

@@ -28,7 +28,7 @@ class _Electrode:
     is_primary = False
 
     def __init__(self, name: str, tag: int, kinetics: Callable, analysis_ds):
-        # kinetics(mesh) -> Kinetics: a graded i0 is a function of that mesh's coordinates
+        # kinetics(domain) -> Kinetics: a graded i0 is a function of that (UFL) domain's coordinates
         self.name, self.tag, self.kinetics_on = name, tag, kinetics
         self.analysis_ds = analysis_ds  # ds on the electrolyte's own mesh, with this piece's quadrature
 
@@ -38,7 +38,7 @@ class _Electrode:
         return kin.model in ("linear", "primary") and kin.nucleation_overpotential == 0
 
     def kinetics(self) -> Kinetics:
-        return self.kinetics_on(self.analysis_ds.ufl_domain().ufl_cargo())
+        return self.kinetics_on(self.analysis_ds.ufl_domain())
 
     def plating_current(self):
         """j = -i_loc(eta) on the electrolyte's mesh (A/m^2, > 0 when Li plates)."""
@@ -59,7 +59,7 @@ class BoundaryElectrode(_Electrode):
         self._phi = field.u  # same function whether ds is the field's mesh or its parent
 
     def residual(self) -> dict:
-        msh = self.ds.ufl_domain().ufl_cargo()
+        msh = self.ds.ufl_domain()
         i_loc = self.kinetics_on(msh).current(self.phi_s - self._phi)
         return {self.field: ohm.electrode(i_loc, self.field.test, self.ds(self.tag))}
 
@@ -79,7 +79,7 @@ class InterfaceElectrode(_Electrode):
         self.host, self.electrolyte, self.dS, self.host_trace = host, electrolyte, dS, host_trace
 
     def residual(self) -> dict:
-        msh = self.dS.ufl_domain().ufl_cargo()
+        msh = self.dS.ufl_domain()
         i_loc = self.kinetics_on(msh).current(gamma.overpotential(self.host.u, self.electrolyte.u))
         return {
             self.electrolyte: gamma.electrolyte_inflow(i_loc, self.electrolyte.test, self.dS(self.tag)),
