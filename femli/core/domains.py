@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import ufl
-from dolfinx import fem, mesh as dmesh
+from dolfinx import fem, la, mesh as dmesh
 
 from femli.physics.interface import interface_entities
 
@@ -136,8 +136,20 @@ class Domain:
         parent: exact on the facets the two volumes share, 0 elsewhere."""
         src = self._volume_of(u.function_space.mesh)
         dst = self._volume_of(out.function_space.mesh)
-        on_parent = fem.Function(fem.functionspace(self.mesh, u.function_space.ufl_element()))
-        on_parent.interpolate(u, np.arange(len(src.parent_cells), dtype=np.int32), src.parent_cells)
+        P = fem.functionspace(self.mesh, u.function_space.ufl_element())
+        cells = np.arange(len(src.parent_cells), dtype=np.int32)
+        on_parent, count = fem.Function(P), fem.Function(P)
+        on_parent.interpolate(u, cells, src.parent_cells)
+        ones = fem.Function(u.function_space)
+        ones.x.array[:] = 1.0
+        count.interpolate(ones, cells, src.parent_cells)
+        # a parent dof's owner may have none of the source cells around it (they are ghosted
+        # only across facets): sum what every process set, then share the owners' values
+        for f in (on_parent, count):
+            f.x.scatter_reverse(la.InsertMode.add)
+        n = P.dofmap.index_map.size_local * P.dofmap.index_map_bs
+        set_ = count.x.array[:n] > 0
+        on_parent.x.array[:n][set_] /= count.x.array[:n][set_]
         on_parent.x.scatter_forward()
         out.interpolate(on_parent, dst.parent_cells, np.arange(len(dst.parent_cells), dtype=np.int32))
         out.x.scatter_forward()
