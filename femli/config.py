@@ -179,7 +179,8 @@ class Study(_Section):
     @classmethod
     def _mesh_host(cls, data):
         """[host] needs the host meshed: set geometry.mesh_host (a geometry key, so the mesh cache sees it)."""
-        if isinstance(data, dict) and data.get("host") is not None and isinstance(data.get("geometry"), dict):
+        if (isinstance(data, dict) and data.get("host") is not None and isinstance(data.get("geometry"), dict)
+                and data["geometry"].get("kind") in _HOST_KINDS):  # other kinds are refused by _host below
             data = dict(data)  # never write into the caller's (or _source's) dict
             data["geometry"] = dict(data["geometry"]) | {"mesh_host": True}
         return data
@@ -272,6 +273,8 @@ def _builder_fingerprint() -> str:
 
 
 _GEOMETRY_KINDS = {cls.model_fields["kind"].annotation.__args__[0] for cls in get_args(get_args(Geometry)[0])}
+_HOST_KINDS = {cls.model_fields["kind"].annotation.__args__[0] for cls in get_args(get_args(Geometry)[0])
+               if "mesh_host" in cls.model_fields}
 
 
 def _format_validation(err: ValidationError, origin: str) -> str:

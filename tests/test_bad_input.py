@@ -27,6 +27,12 @@ CASES = [
     (['coatings=[{"pattern": "random", "radius": "2 um"}]'], ["coatings.0", "coverage"]),
     (["operating.mode=potentiostatic"], ["potentiostatic mode needs a positive 'voltage'"]),
     (["kinetics.host_bare.model=primary", "kinetics.host_bare.material=li_on_cu"], ["primary", "nucleation barrier"]),
+    # finite host conduction ([host])
+    (["host.conductivity='-1 S/m'"], ["host.conductivity", "greater than 0"]),
+    (["host.material=Cu_typo"], ["Cu_typo", "known presets"]),
+    (["host.conductivity_profile=[[0.5, 1], [0.2, 2]]"], ["conductivity_profile", "increase strictly"]),
+    (["geometry.mesh_host=true"], ["mesh_host", "[host]"]),
+    (["host.conductivity='1 S/m'", "kinetics.current_collector.model=primary"], ["primary", "finite host conductivity"]),
 ]
 
 
@@ -74,3 +80,10 @@ def test_solver_failure_is_reported(tmp_path):
     import json
 
     assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "failed"
+
+
+def test_host_on_a_geometry_without_host(tmp_path):
+    """[host] on a solid-electrolyte cell names the section and the host geometries."""
+    res = run_cli(["check", PROBLEMS / "sse_voids.toml", "--set", "host.conductivity='1 S/m'"])
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "host" in res.stderr and "fiber_mat" in res.stderr, res.stderr
