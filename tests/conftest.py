@@ -29,3 +29,19 @@ def run_cli(args, nproc=1, **kw) -> subprocess.CompletedProcess:
     if nproc > 1:
         cmd = mpiexec() + cmd
     return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=kw.pop("timeout", 600), **kw)
+
+
+def run_one_and_two(study, changes: dict, tmp_path, extra=()) -> tuple[dict, dict]:
+    """`femli run STUDY` with ``changes`` (dotted key -> value, sent as JSON) on 1 and on 2 ranks;
+    returns both metrics.json, after checking both runs succeeded and the second used 2 ranks."""
+    import json
+
+    args = ["run", study, *extra]
+    for key, value in changes.items():
+        args += ["--set", f"{key}={json.dumps(value)}"]
+    one = run_cli(args + ["--out", tmp_path / "np1"])
+    two = run_cli(args + ["--out", tmp_path / "np2"], nproc=2)
+    assert one.returncode == 0 and two.returncode == 0, one.stderr[-1500:] + two.stderr[-1500:]
+    m1, m2 = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("np1", "np2"))
+    assert m2["mesh"]["mpi_size"] == 2
+    return m1, m2

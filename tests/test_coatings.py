@@ -1,11 +1,10 @@
 """Coatings applied to host facets after meshing: coverage, several materials, insulating coats, MPI."""
 
-import json
 
 import pytest
 
 import femli
-from conftest import PROBLEMS, run_cli
+from conftest import PROBLEMS, run_one_and_two
 
 COARSE = {"geometry.cells": [1, 1], "mesh.size_max": "4 um", "mesh.size_min": "1 um",
           "output.fields": False, "output.report": False}
@@ -56,15 +55,9 @@ def test_coating_needs_kinetics_and_a_host():
 
 @pytest.mark.mpi
 def test_random_coating_is_partition_independent(tmp_path):
-    args = ["run", PROBLEMS / "pillar_host.toml", "--set", "geometry.coating={}",
-            "--set", "coatings=" + json.dumps([RANDOM_AU]), "--set", 'kinetics.host_coated_au={"material": "li_on_au"}',
-            "--set", "kinetics.host_coated=null"]
-    for k, v in COARSE.items():
-        args += ["--set", f"{k}={json.dumps(v)}"]
-    one = run_cli(args + ["--out", tmp_path / "np1"])
-    two = run_cli(args + ["--out", tmp_path / "np2"], nproc=2)
-    assert one.returncode == 0 and two.returncode == 0, one.stderr[-1500:] + two.stderr[-1500:]
-    m1, m2 = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("np1", "np2"))
+    changes = COARSE | {"geometry.coating": {}, "coatings": [RANDOM_AU], "kinetics.host_coated_au": {"material": "li_on_au"},
+                        "kinetics.host_coated": None}
+    m1, m2 = run_one_and_two(PROBLEMS / "pillar_host.toml", changes, tmp_path)
     assert m2["geometry"]["coatings[0].coverage"] == pytest.approx(m1["geometry"]["coatings[0].coverage"], rel=1e-12)
     for key in ("area", "total_current", "max"):
         assert m2["surfaces"]["host_coated_au"][key] == pytest.approx(m1["surfaces"]["host_coated_au"][key], rel=1e-7)

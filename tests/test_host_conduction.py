@@ -23,7 +23,7 @@ from femli.physics import conduction as ohm
 from femli.physics import interface as gamma
 from femli.physics.kinetics import Kinetics
 from femli.solvers import unique_prefix
-from mms import rates
+from mms import field_errors, rates
 
 BV = Kinetics("butler_volmer", exchange_current_density=0.5, alpha_a=0.5, alpha_c=0.5, temperature=298.15)
 SIGMA_S, KAPPA = 2.0, 0.5
@@ -133,16 +133,7 @@ def solve_mms(n: int, degree: int = 1):
     F_phi -= r * c.v(gamma.ELECTROLYTE) * c.dS(1)
     bcs = [c.dirichlet(c.Vs, 0.0, host_exact), c.dirichlet(c.V, 1.0, electrolyte_exact)]
     its = c.solve([F_phi, F_phis], bcs)
-    return _errors(c.phi_s, host_exact, degree) + _errors(c.phi, electrolyte_exact, degree) + (its,)
-
-
-def _errors(u, exact, degree):
-    sub = u.function_space.mesh
-    err = u - exact(ufl.SpatialCoordinate(sub))
-    dx = ufl.Measure("dx", domain=sub, metadata={"quadrature_degree": 2 * degree + 4})
-    l2 = sub.comm.allreduce(fem.assemble_scalar(fem.form(err**2 * dx)), op=MPI.SUM)
-    h1 = sub.comm.allreduce(fem.assemble_scalar(fem.form(ufl.inner(ufl.grad(err), ufl.grad(err)) * dx)), op=MPI.SUM)
-    return np.sqrt(l2), np.sqrt(h1)
+    return field_errors(c.phi_s, host_exact, degree) + field_errors(c.phi, electrolyte_exact, degree) + (its,)
 
 
 def test_host_conduction_rates():

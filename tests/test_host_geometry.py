@@ -305,17 +305,10 @@ def test_study_runs(name, tmp_path):
 @pytest.mark.mpi
 @pytest.mark.parametrize("name", sorted(STUDIES))
 def test_study_on_two_ranks_matches_one(name, tmp_path):
-    import json
+    from conftest import run_one_and_two
 
-    from conftest import run_cli
-
-    args = ["run", PROBLEMS / f"{name}.toml"]
-    for key, value in {"mesh.size_min": "3 um", "mesh.size_max": "6 um", "output.report": False, "output.fields": False}.items():
-        args += ["--set", f"{key}={json.dumps(value)}"]
-    one = run_cli(args + ["--out", tmp_path / "np1"])
-    two = run_cli(args + ["--out", tmp_path / "np2"], nproc=2)
-    assert one.returncode == 0 and two.returncode == 0, one.stderr[-1500:] + two.stderr[-1500:]
-    m1, m2 = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("np1", "np2"))
+    changes = {"mesh.size_min": "3 um", "mesh.size_max": "6 um", "output.report": False, "output.fields": False}
+    m1, m2 = run_one_and_two(PROBLEMS / f"{name}.toml", changes, tmp_path)
     assert m2["cell"]["separator_potential"] == pytest.approx(m1["cell"]["separator_potential"], rel=1e-7)
     assert m2["deposition"]["height_centroid"] == pytest.approx(m1["deposition"]["height_centroid"], rel=1e-7)
     for surface, s1 in m1["surfaces"].items():

@@ -8,12 +8,10 @@
 * 1 and 2 MPI ranks give the same answers.
 """
 
-import json
-
 import pytest
 
 import femli
-from conftest import PROBLEMS, run_cli
+from conftest import PROBLEMS, run_one_and_two
 
 COARSE = {"mesh.size_min": "3 um", "mesh.size_max": "6 um", "output.report": False, "output.fields": False}
 KINDS = ["pillar_host", "channel_host", "fiber_host", "foam_host", "screen_host"]
@@ -56,14 +54,7 @@ def test_finite_host_study(finite_and_perfect):
 @pytest.mark.mpi
 @pytest.mark.parametrize("name", ["fiber_host_conduction", "foam_host_conduction"])
 def test_one_vs_two_ranks(name, tmp_path):
-    args = ["run", PROBLEMS / f"{name}.toml"]
-    for key, value in COARSE.items():
-        args += ["--set", f"{key}={json.dumps(value)}"]
-    one = run_cli(args + ["--out", tmp_path / "np1"])
-    two = run_cli(args + ["--out", tmp_path / "np2"], nproc=2)
-    assert one.returncode == 0 and two.returncode == 0, one.stderr[-1500:] + two.stderr[-1500:]
-    m1, m2 = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("np1", "np2"))
-    assert m2["mesh"]["mpi_size"] == 2
+    m1, m2 = run_one_and_two(PROBLEMS / f"{name}.toml", COARSE, tmp_path)
     for a, b in zip(_key(m1), _key(m2)):
         assert b == pytest.approx(a, rel=1e-7)
     for surface, s1 in m1["surfaces"].items():

@@ -32,7 +32,7 @@ from femli.physics.conduction import Conduction
 from femli.physics.electrode import InterfaceElectrode
 from femli.physics.kinetics import Kinetics
 from femli.solvers import petsc_options
-from mms import rates
+from mms import field_errors, rates
 
 KAPPA, SIGMA_S = 1.0, 20.0  # S/m: a poor (carbon-like) host, so phi_s varies
 BV = Kinetics("butler_volmer", exchange_current_density=50.0, alpha_a=0.5, alpha_c=0.5, temperature=298.15)
@@ -125,7 +125,7 @@ def solve_mms(bundle, degree):
     opts = petsc_options(Solver(newton_rtol=1e-12, krylov_rtol=1e-12), ("potential", "host_potential"))
     problem = CoupledProblem([phi, phi_s], pieces + [Manufactured()], bcs, opts, "mms_host", domain.entity_maps)
     stats = problem.solve(lambda s: None)
-    return _errors(phi.u, electrolyte_exact, degree) + _errors(phi_s.u, host_exact, degree) + (stats,)
+    return field_errors(phi.u, electrolyte_exact, degree) + field_errors(phi_s.u, host_exact, degree) + (stats,)
 
 
 def _outer_walls(bundle, domain, exclude):
@@ -145,15 +145,6 @@ def _dirichlet(field, tag, exact):
     g = fem.Function(field.space)
     g.interpolate(fem.Expression(exact(ufl.SpatialCoordinate(field.space.mesh)), field.space.element.interpolation_points))
     return fem.dirichletbc(g, field.tagged_dofs(tag))
-
-
-def _errors(u, exact, degree):
-    sub = u.function_space.mesh
-    err = u - exact(ufl.SpatialCoordinate(sub))
-    dx = ufl.Measure("dx", domain=sub, metadata={"quadrature_degree": 2 * degree + 4})
-    l2 = sub.comm.allreduce(fem.assemble_scalar(fem.form(err**2 * dx)), op=MPI.SUM)
-    h1 = sub.comm.allreduce(fem.assemble_scalar(fem.form(ufl.inner(ufl.grad(err), ufl.grad(err)) * dx)), op=MPI.SUM)
-    return np.sqrt(l2), np.sqrt(h1)
 
 
 # P2 on three levels costs ~90 s: on the fiber mat only (the harder geometry: fiber crossings)

@@ -7,7 +7,7 @@ import math
 import pytest
 
 import femli
-from conftest import PROBLEMS, run_cli
+from conftest import PROBLEMS, run_one_and_two
 
 # one unit cell, coarse mesh: seconds, not minutes
 SMALL = {"geometry.cells": [1, 1], "mesh.size_max": "5 um", "mesh.size_min": "2 um", "output.report": False}
@@ -130,16 +130,8 @@ def test_uncoated_host(small_study, tmp_path):
 
 @pytest.mark.mpi
 def test_two_ranks_match_one(tmp_path):
-    args = ["run", PROBLEMS / "pillar_host.toml"]
-    for key, value in SMALL.items():
-        args += ["--set", f"{key}={json.dumps(value)}"]
-    one = run_cli(args + ["--out", tmp_path / "np1"])
-    two = run_cli(args + ["--out", tmp_path / "np2"], nproc=2)
-    assert one.returncode == 0, one.stderr
-    assert two.returncode == 0, two.stderr
-    m1 = json.loads((tmp_path / "np1" / "metrics.json").read_text())
-    m2 = json.loads((tmp_path / "np2" / "metrics.json").read_text())
-    assert m2["mesh"]["mpi_size"] == 2 and m1["mesh"]["cells"] == m2["mesh"]["cells"]
+    m1, m2 = run_one_and_two(PROBLEMS / "pillar_host.toml", SMALL, tmp_path)
+    assert m1["mesh"]["cells"] == m2["mesh"]["cells"]
     for name, s1 in m1["surfaces"].items():
         s2 = m2["surfaces"][name]
         for key in ("area", "total_current", "mean", "max", "cv", "area_fraction_above_2x_mean"):
