@@ -13,14 +13,21 @@ unknowns) the harness runs, in one process and on the same cached mesh:
 * "plain": the equivalent linear problem written by hand in UFL
   (conduction + Robin terms 1/R_ct on the electrode surfaces + applied current
   on the separator), assembled with dolfinx.fem.petsc and solved with one PETSc
-  KSP (CG + GAMG with the options of femli.solvers.petsc_options).
+  KSP (CG + GAMG with the options of femli.solvers.petsc_options);
+* femli host conduction: the default study with a ``[host]`` section (finite
+  electronic conductivity of the pillars, HOST_CONDUCTIVITY; the pillars are
+  meshed too, so this is another mesh), Butler-Volmer kinetics, solved
+  iteratively (CG + additive fieldsplit, one GAMG per field) and, where the
+  host problem is small enough (--direct-max-dofs), with MUMPS.
 
 It records femli's stage timings, Newton/Krylov iterations and PETSc event
 times, the plain assembly and solve times (barrier + perf_counter, max over
 ranks), checks that plain and femli-linear agree on the separator potential,
-and reports two ratios measured in the same run: femli linear solve time /
-plain (assembly + solve) time, and the growth of Krylov iterations per Newton
-step from the smallest to the largest mesh. See benchmarks/README.md.
+and reports ratios measured in the same run: femli linear solve time / plain
+(assembly + solve) time, femli BV solve / femli linear solve, host-conduction
+solve / perfect-conductor (default study, BV) solve, and the growth of Krylov
+iterations per Newton step from the smallest to the largest mesh. See
+benchmarks/README.md.
 
 Results (rank 0): benchmarks/results/pillar_host_<N>ranks.json and a README.md
 with one section per rank count (regenerated from all JSON files present).
@@ -70,6 +77,15 @@ DIAGNOSTIC_VARIANTS = {
 
 TARGET_RATIO = 1.5  # femli linear solve / plain (assembly + solve)
 TARGET_KPN_GROWTH = 30.0  # % growth of Krylov iterations per Newton step, smallest -> largest mesh
+TARGET_BV_OVER_LINEAR = 1.5  # femli BV solve / femli linear solve (constant Jacobian part assembled once)
+TARGET_HOST_OVER_PERFECT = 2.0  # host-conduction solve (iterative) / perfect-conductor solve, both BV
+
+# Host conduction runs: a carbon-like host (sigma_s = 1e-2 S/m, 1e4 x less than the
+# electrolyte's ~1 S/m; the hardest case for the coupled solve), Butler-Volmer kinetics.
+HOST_CONDUCTIVITY = "1e-2 S/m"
+# MUMPS on the host problem only up to this many unknowns (its time and memory grow much
+# faster than the iterative solve's; the old MUMPS-only version took 104 s at 413 k on 1 rank).
+DIRECT_MAX_DOFS = 450_000
 
 # PETSc events whose time and count tell where a femli solve spends its time.
 PETSC_EVENTS = [
@@ -80,7 +96,9 @@ PETSC_EVENTS = [
     "KSPSetUp",
     "KSPSolve",
     "PCSetUp",
+    "PCSetUpOnBlocks",  # fieldsplit: the per-field GAMG set-ups happen here, not in PCSetUp
     "PCApply",
+    "MatPtAPNumeric",  # GAMG's Galerkin coarse operators, recomputed at every set-up
     "MatAssemblyEnd",
 ]
 
@@ -105,6 +123,11 @@ def parse_args(argv=None):
     p.add_argument("--diagnose", action="store_true",
                    help="also run femli with a few PETSc option overrides (see DIAGNOSTIC_VARIANTS)")
     p.add_argument("--no-warmup", action="store_true", help="skip the unrecorded warm-up (form JIT) run")
+    p.add_argument("--host-conductivity", default=HOST_CONDUCTIVITY,
+                   help=f"host.conductivity of the host-conduction runs (default {HOST_CONDUCTIVITY!r})")
+    p.add_argument("--direct-max-dofs", type=int, default=DIRECT_MAX_DOFS,
+                   help=f"run the host problem with MUMPS only up to this many unknowns (default {DIRECT_MAX_DOFS:,}; "
+                   "0 = never)")
     return p.parse_args(argv)
 
 
@@ -198,15 +221,23 @@ def mesh_changes(size_min_um: float) -> dict:
     }
 
 
-def studies(size_min_um: float):
-    """(default study, all-linear study) at one mesh size, without field/report output."""
+def studies(size_min_um: float, host_conductivity: str = HOST_CONDUCTIVITY) -> dict:
+    """The studies run at one mesh size, without field/report output, by variant name:
+    butler_volmer (the default study), linear (all kinetics linear), host_iterative (the
+    default study with a [host] section: the pillars conduct and are meshed too) and
+    host_direct (the same with MUMPS)."""
     import femli
 
     base = femli.load_study(STUDY).updated(
         mesh_changes(size_min_um) | {"model.degree": 1, "output.fields": False, "output.report": False}
     )
-    linear = base.updated({f"kinetics.{name}.model": "linear" for name in base.kinetics})
-    return base, linear
+    host = base.updated({"host": {"conductivity": host_conductivity}})
+    return {
+        "butler_volmer": base,
+        "linear": base.updated({f"kinetics.{name}.model": "linear" for name in base.kinetics}),
+        "host_iterative": host,
+        "host_direct": host.updated({"solver.method": "direct"}),
+    }
 
 
 class PetscLog:
@@ -401,32 +432,71 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def _say_mesh(comm, what: str, m: dict):
+    say(comm, f"  {what} mesh {m['hash']}: {m['quality']['cells']} cells, {'cached' if m['cached'] else 'meshed'} "
+        f"in {m['prepare_seconds']:.1f} s")
+
+
+def _solve_time(rec: dict):
+    return rec.get("timing", {}).get("solve")
+
+
+def best_run(runs: list[dict]) -> dict:
+    """The fastest successful femli run (by timing.solve); the first run if none succeeded."""
+    ok = [x for x in runs if x.get("status") == "ok"]
+    return min(ok, key=_solve_time) if ok else runs[0]
+
+
+def run_host(label: str, variants: dict, comm, runs_dir: Path, log: PetscLog, direct_max_dofs: int) -> dict:
+    """Host conduction at one size: its own mesh (pillars meshed), the iterative run, then MUMPS
+    unless the problem has more than ``direct_max_dofs`` unknowns (the reason is recorded)."""
+    study = variants["host_iterative"]
+    rec: dict = {"conductivity": study.host.conductivity, "mesh": prepare_mesh(study, comm)}
+    _say_mesh(comm, "host", rec["mesh"])
+    rec["host_iterative"] = run_femli(study, comm, runs_dir / f"{label}_host_iterative", log, f"{label}_femli_host_iter")
+    dofs = rec["host_iterative"].get("mesh", {}).get("dofs")
+    if direct_max_dofs <= 0 or (dofs is not None and dofs > direct_max_dofs):
+        reason = (f"{dofs:,} unknowns > --direct-max-dofs {direct_max_dofs:,}" if direct_max_dofs > 0
+                  else "--direct-max-dofs 0")
+        say(comm, f"  femli host_direct skipped: {reason}")
+        rec["host_direct"] = {"status": "skipped", "reason": reason}
+    else:
+        rec["host_direct"] = run_femli(variants["host_direct"], comm, runs_dir / f"{label}_host_direct", log,
+                                       f"{label}_femli_host_direct")
+    rec["peak_rss_mb"] = peak_rss_mb(comm)
+    return rec
+
+
 def run_size(label: str, size_min_um: float, comm, runs_dir: Path, log: PetscLog, diagnose: bool = False,
-             repeat: int = 1) -> dict:
-    base, linear = studies(size_min_um)
+             repeat: int = 1, host_conductivity: str = HOST_CONDUCTIVITY, direct_max_dofs: int = DIRECT_MAX_DOFS) -> dict:
+    variants = studies(size_min_um, host_conductivity)
+    base, linear = variants["butler_volmer"], variants["linear"]
     say(comm, f"\n== size {label}: size_min {size_min_um:g} um, size_max {size_min_um * SIZE_RATIO:.4g} um ==")
     rec: dict = {
         "label": label,
         "mesh_options": mesh_changes(size_min_um),
         "mesh": prepare_mesh(base, comm),
     }
-    m = rec["mesh"]
-    say(comm, f"  mesh {m['hash']}: {m['quality']['cells']} cells, {'cached' if m['cached'] else 'meshed'} "
-        f"in {m['prepare_seconds']:.1f} s")
-    bv = run_femli(base, comm, runs_dir / f"{label}_bv", log, f"{label}_femli_bv")
-    lin_runs, plain_runs = [], []
-    for r in range(max(repeat, 1)):  # alternate femli linear and plain; keep the best of each
+    _say_mesh(comm, "perfect-conductor", rec["mesh"])
+    bv_runs, lin_runs, plain_runs = [], [], []
+    for r in range(max(repeat, 1)):  # alternate femli BV, femli linear and plain; keep the best of each
         suffix = f"_r{r}" if r else ""
+        bv_runs.append(run_femli(base, comm, runs_dir / f"{label}_bv{suffix}", log, f"{label}_femli_bv{suffix}"))
         lin_runs.append(run_femli(linear, comm, runs_dir / f"{label}_linear{suffix}", log, f"{label}_femli_linear{suffix}"))
         plain_runs.append(run_plain(linear, comm, log, f"{label}_plain{suffix}"))
-    lin_ok = [x for x in lin_runs if x.get("status") == "ok"] or lin_runs
+    host = run_host(label, variants, comm, runs_dir, log, direct_max_dofs)
     rec["femli"] = {
-        "butler_volmer": bv,
-        "linear": min(lin_ok, key=lambda x: x.get("timing", {}).get("solve", float("inf"))),
+        "butler_volmer": best_run(bv_runs),
+        "linear": best_run(lin_runs),
+        "host_iterative": host.pop("host_iterative"),
+        "host_direct": host.pop("host_direct"),
     }
+    rec["host"] = host
     rec["plain"] = min(plain_runs, key=lambda x: x["timing"]["total"])
     rec["repeats"] = {
         "n": len(lin_runs),
+        "femli_bv_solve": [_solve_time(x) for x in bv_runs],
+        "bv_over_linear_pair_ratios": [ratio(_solve_time(a), _solve_time(b)) for a, b in zip(bv_runs, lin_runs)],
         "femli_linear_solve": [x.get("timing", {}).get("solve") for x in lin_runs],
         "femli_linear_snes": [x.get("petsc_events", {}).get("SNESSolve", {}).get("seconds") for x in lin_runs],
         "plain_total": [x["timing"]["total"] for x in plain_runs],
@@ -457,12 +527,18 @@ def run_size(label: str, size_min_um: float, comm, runs_dir: Path, log: PetscLog
         "passed": rel is not None and rel <= 1e-6,
     }
     femli_solve = lin.get("timing", {}).get("solve")
+    f = rec["femli"]
     rec["ratios"] = {
         "femli_linear_solve_over_plain": ratio(femli_solve, plain["timing"]["total"]),
         "femli_linear_snes_over_plain": ratio(lin.get("petsc_events", {}).get("SNESSolve", {}).get("seconds"),
                                               plain["timing"]["total"]),
-        "femli_bv_solve_over_plain": ratio(rec["femli"]["butler_volmer"].get("timing", {}).get("solve"),
-                                           plain["timing"]["total"]),
+        "femli_bv_solve_over_plain": ratio(_solve_time(f["butler_volmer"]), plain["timing"]["total"]),
+        # best of `repeat` BV runs / best of `repeat` linear runs (per-repeat pairs in rec["repeats"])
+        "femli_bv_solve_over_linear": ratio(_solve_time(f["butler_volmer"]), femli_solve),
+        # one host run / best perfect-conductor BV run: biased high by the noise the best-of removes
+        "host_iterative_solve_over_perfect_conductor": ratio(_solve_time(f["host_iterative"]),
+                                                             _solve_time(f["butler_volmer"])),
+        "host_direct_solve_over_host_iterative": ratio(_solve_time(f["host_direct"]), _solve_time(f["host_iterative"])),
     }
     rec["ratios"]["work_model_femli_linear_over_plain"] = work_model(lin, plain)
     _print_size(comm, rec)
@@ -491,13 +567,14 @@ def _print_size(comm, rec):
     p = rec["plain"]
     for name, f in rec["femli"].items():
         if f.get("status") != "ok":
+            say(comm, f"  femli {name:14s} {f.get('status')}: {f.get('reason') or f.get('error', '')}")
             continue
         s, tm = f["solver"], f["timing"]
-        say(comm, f"  femli {name:13s} dofs {f['mesh']['dofs']:>9d}  Newton {s['newton_iterations']:2d}  Krylov "
+        say(comm, f"  femli {name:14s} dofs {f['mesh']['dofs']:>9d}  Newton {s['newton_iterations']:2d}  Krylov "
             f"{s['krylov_iterations']:4d} ({s['krylov_per_newton']:.1f}/Newton)  assemble {tm.get('assemble', 0):.2f} s  "
             f"solve {tm.get('solve', 0):.2f} s")
     pt = p["timing"]
-    say(comm, f"  plain               dofs {p['dofs']:>9d}  Krylov {p['krylov_iterations']:4d}  assembly {pt['assembly']:.2f} s  "
+    say(comm, f"  plain                dofs {p['dofs']:>9d}  Krylov {p['krylov_iterations']:4d}  assembly {pt['assembly']:.2f} s  "
         f"ksp setup {pt['ksp_setup']:.2f} s  ksp solve {pt['ksp_solve']:.2f} s  (compile {pt['compile']:.2f} s)")
     c, r = rec["check"], rec["ratios"]
     rel = c["relative_difference"]
@@ -512,6 +589,12 @@ def _print_size(comm, rec):
     wm = r.get("work_model_femli_linear_over_plain")
     if wm is not None:
         say(comm, f"  work-model ratio (femli event counts x plain unit costs) = {wm:.2f}")
+    pairs = ", ".join(_f(x) for x in rep["bv_over_linear_pair_ratios"])
+    say(comm, f"  ratio femli BV solve / femli linear solve = {_f(r['femli_bv_solve_over_linear'])}  "
+        f"(best of {rep['n']} each; per repeat: {pairs})")
+    say(comm, f"  ratio host conduction ({rec['host']['conductivity']:g} S/m, iterative) solve / perfect conductor "
+        f"solve = {_f(r['host_iterative_solve_over_perfect_conductor'])};  MUMPS / iterative = "
+        f"{_f(r['host_direct_solve_over_host_iterative'])}")
     for name, d in rec.get("diagnostics", {}).items():
         if d.get("status") == "ok":
             s = d["solver"]
@@ -519,13 +602,24 @@ def _print_size(comm, rec):
                 f"solve {d['timing']['solve']:.2f} s  / plain = {d['solve_over_plain']:.2f}")
 
 
+def _by_size(sizes: list[dict], key: str) -> dict:
+    return {s["label"]: s["ratios"].get(key) for s in sizes}
+
+
+def _within(values, limit) -> bool:
+    values = list(values)
+    return bool(values) and all(v is not None and v <= limit for v in values)
+
+
 def summarise(sizes: list[dict]) -> dict:
     first, last = sizes[0], sizes[-1]
     growth = {}
-    for variant in ("butler_volmer", "linear"):
+    for variant in ("butler_volmer", "linear", "host_iterative"):
         a = first["femli"][variant].get("solver", {}).get("krylov_per_newton")
         b = last["femli"][variant].get("solver", {}).get("krylov_per_newton")
         growth[variant] = 100.0 * (b / a - 1.0) if a and b else None
+    host = _by_size(sizes, "host_iterative_solve_over_perfect_conductor")
+    bv_lin = _by_size(sizes, "femli_bv_solve_over_linear")
     p_growth = None
     if first["plain"]["krylov_iterations"]:
         p_growth = 100.0 * (last["plain"]["krylov_iterations"] / first["plain"]["krylov_iterations"] - 1.0)
@@ -536,9 +630,19 @@ def summarise(sizes: list[dict]) -> dict:
         "work_model_ratio": {s["label"]: s["ratios"].get("work_model_femli_linear_over_plain") for s in sizes},
         "krylov_per_newton_growth_percent": growth,
         "plain_krylov_growth_percent": p_growth,
+        "ratio_femli_bv_solve_over_linear": bv_lin,
+        "ratio_host_iterative_solve_over_perfect_conductor": host,
+        "host_conductivity": first["host"]["conductivity"],
+        "host_converged": {s["label"]: s["femli"]["host_iterative"].get("status") == "ok" for s in sizes},
+        "host_direct_solve": {s["label"]: _solve_time(s["femli"]["host_direct"]) for s in sizes},
         "checks_passed": all(s["check"]["passed"] for s in sizes),
-        "targets": {"ratio_max": TARGET_RATIO, "krylov_per_newton_growth_max_percent": TARGET_KPN_GROWTH},
+        "targets": {"ratio_max": TARGET_RATIO, "krylov_per_newton_growth_max_percent": TARGET_KPN_GROWTH,
+                    "bv_over_linear_max": TARGET_BV_OVER_LINEAR, "host_over_perfect_conductor_max": TARGET_HOST_OVER_PERFECT},
         "targets_met": {
+            "bv_over_linear_all_sizes": _within(bv_lin.values(), TARGET_BV_OVER_LINEAR),
+            "host_over_perfect_conductor_all_sizes": _within(host.values(), TARGET_HOST_OVER_PERFECT),
+            "host_over_perfect_conductor_at_largest": _within([host[last["label"]]], TARGET_HOST_OVER_PERFECT),
+            "krylov_growth_host": growth["host_iterative"] is not None and growth["host_iterative"] <= TARGET_KPN_GROWTH,
             "ratio_all_sizes": all(r is not None and r <= TARGET_RATIO for r in ratios),
             "ratio_at_largest": ratios[-1] is not None and ratios[-1] <= TARGET_RATIO,
             "krylov_growth_butler_volmer": growth["butler_volmer"] is not None and growth["butler_volmer"] <= TARGET_KPN_GROWTH,
@@ -575,8 +679,8 @@ def markdown_section(res: dict) -> str:
     for s in res["sizes"]:
         for variant, f in s["femli"].items():
             if f.get("status") != "ok":
-                lines.append(f"| {s['label']} | {s['mesh_options']['mesh.size_min']} | | | femli {variant} | failed: "
-                             f"{f.get('error', '')} | | | | | | |")
+                lines.append(f"| {s['label']} | {s['mesh_options']['mesh.size_min']} | | | femli {variant} "
+                             f"| {f.get('status')}: {f.get('reason') or f.get('error', '')} | | | | | | |")
                 continue
             sv, tm = f["solver"], f["timing"]
             snes = f.get("petsc_events", {}).get("SNESSolve", {}).get("seconds")
@@ -613,17 +717,26 @@ def markdown_section(res: dict) -> str:
             f"| {', '.join(_f(x) for x in s.get('repeats', {}).get('pair_ratios', []))} "
             f"| {_f(s['ratios'].get('work_model_femli_linear_over_plain'))} |"
         )
-    lines += ["", *breakdown_table(res), ""]
+    lines += ["", *host_table(res), "", *breakdown_table(res), ""]
     if any(sz.get("diagnostics") for sz in res["sizes"]):
         lines += [*diagnostics_table(res), ""]
     g = summ["krylov_per_newton_growth_percent"]
     met = summ["targets_met"]
+    ok = lambda flag: "ok" if flag else "MISSED"  # noqa: E731
     lines += [
         "",
         f"Krylov iterations per Newton step, smallest -> largest mesh: Butler–Volmer {_f(g['butler_volmer'], '{:+.0f}')} %, "
-        f"linear {_f(g['linear'], '{:+.0f}')} %, plain KSP {_f(summ['plain_krylov_growth_percent'], '{:+.0f}')} % "
-        f"(target <= +{TARGET_KPN_GROWTH:g} %: BV {'ok' if met['krylov_growth_butler_volmer'] else 'MISSED'}, "
-        f"linear {'ok' if met['krylov_growth_linear'] else 'MISSED'}).",
+        f"linear {_f(g['linear'], '{:+.0f}')} %, host conduction (fieldsplit) {_f(g.get('host_iterative'), '{:+.0f}')} %, "
+        f"plain KSP {_f(summ['plain_krylov_growth_percent'], '{:+.0f}')} % "
+        f"(target <= +{TARGET_KPN_GROWTH:g} %: BV {ok(met['krylov_growth_butler_volmer'])}, "
+        f"linear {ok(met['krylov_growth_linear'])}, host {ok(met.get('krylov_growth_host'))}).",
+        "",
+        f"femli BV solve / femli linear solve: {', '.join(f'{k} {_f(v)}' for k, v in summ['ratio_femli_bv_solve_over_linear'].items())} "
+        f"(target <= {TARGET_BV_OVER_LINEAR}: {ok(met['bv_over_linear_all_sizes'])} at all sizes). "
+        f"Host conduction solve / perfect-conductor solve: "
+        f"{', '.join(f'{k} {_f(v)}' for k, v in summ['ratio_host_iterative_solve_over_perfect_conductor'].items())} "
+        f"(target <= {TARGET_HOST_OVER_PERFECT}: {ok(met['host_over_perfect_conductor_all_sizes'])} at all sizes, "
+        f"{ok(met['host_over_perfect_conductor_at_largest'])} at the largest).",
         "",
         f"Ratio at the largest mesh: {_f(summ['ratio_at_largest'])} "
         f"(target <= {TARGET_RATIO}: {'ok' if met['ratio_at_largest'] else 'MISSED'}; all sizes "
@@ -637,36 +750,79 @@ def markdown_section(res: dict) -> str:
     return "\n".join(lines)
 
 
-def _ev(rec, name):
+def _ev(rec, name, min_seconds=0.0):
+    """'count / seconds' of a PETSc event; '–' if it did not occur (or took under min_seconds)."""
     e = rec.get("petsc_events", {}).get(name)
-    return f"{e['count']} / {e['seconds']:.2f}" if e else "–"
+    return f"{e['count']} / {e['seconds']:.2f}" if e and e["seconds"] >= min_seconds else "–"
+
+
+def host_table(res: dict) -> list[str]:
+    """Host conduction (iterative and MUMPS) against the perfect conductor, and BV against linear kinetics."""
+    host = res["sizes"][0]["host"]
+    lines = [
+        f"Host conduction (`[host]` conductivity {host['conductivity']:g} S/m, pillars meshed: its own mesh and "
+        "unknowns = potential + host_potential) with Butler–Volmer kinetics, iterative (CG + additive fieldsplit, "
+        "one GAMG per field) and MUMPS (`solver.method = \"direct\"`); `host / perfect` = host iterative solve / "
+        "femli BV solve (perfect conductor, best of the repeats) on the same size; `BV / linear` = femli BV solve / "
+        "femli linear solve, best of each (per-repeat ratios in the last column):",
+        "",
+        "| size | host dofs | host cells | Newton | Krylov | Krylov/Newton | host iterative assemble s "
+        "| host iterative solve s | perfect conductor dofs | perfect conductor (femli BV) solve s | **host / perfect** "
+        "| host MUMPS solve s | MUMPS Newton | femli linear solve s | **BV / linear** | BV / linear per repeat |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in res["sizes"]:
+        f, r = s["femli"], s["ratios"]
+        hi, hd, bv = f["host_iterative"], f["host_direct"], f["butler_volmer"]
+        if hi.get("status") == "ok":
+            sv = hi["solver"]
+            it = (f"{hi['mesh']['dofs']:,} | {hi['mesh']['cells']:,} | {sv['newton_iterations']} | {sv['krylov_iterations']} "
+                  f"| {sv['krylov_per_newton']:.1f} | {_f(hi['timing'].get('assemble'))} | {_f(hi['timing'].get('solve'))}")
+        else:
+            it = f"{hi.get('status')}: {hi.get('error', '')} | | | | | |"
+        direct = (f"{_f(_solve_time(hd))} | {hd['solver']['newton_iterations']}" if hd.get("status") == "ok"
+                  else f"{hd.get('status')}: {hd.get('reason') or hd.get('error', '')} | –")
+        hr, bl = r.get("host_iterative_solve_over_perfect_conductor"), r.get("femli_bv_solve_over_linear")
+        lines.append(
+            f"| {s['label']} | {it} | {bv.get('mesh', {}).get('dofs', 0):,} | {_f(_solve_time(bv))} | **{_f(hr)}** "
+            f"{'ok' if _within([hr], TARGET_HOST_OVER_PERFECT) else 'MISSED'} | {direct} "
+            f"| {_f(_solve_time(f['linear']))} | **{_f(bl)}** {'ok' if _within([bl], TARGET_BV_OVER_LINEAR) else 'MISSED'} "
+            f"| {', '.join(_f(x) for x in s.get('repeats', {}).get('bv_over_linear_pair_ratios', []))} |"
+        )
+    return lines
 
 
 def breakdown_table(res: dict) -> list[str]:
-    """Where the time of femli linear's solve stage goes, next to the plain solve (rank 0, PETSc events)."""
+    """Where the time of femli's solve stages goes, next to the plain solve (rank 0, PETSc events)."""
     lines = [
         "Where the solve time goes (PETSc event count / seconds on rank 0; `outside SNES` = femli `timing.solve` "
-        "minus SNESSolve: NonlinearProblem construction, form JIT lookup, matrix/vector creation):",
+        "minus SNESSolve: NonlinearProblem construction, form JIT lookup, matrix/vector creation; with the "
+        "fieldsplit the per-field GAMG set-ups run in PCSetUpOnBlocks, not PCSetUp; `Galerkin PtAP` = "
+        "MatPtAPNumeric, the coarse-operator products inside the GAMG set-ups):",
         "",
-        "| size | run | matrix assembly | residual/vector assembly | line search | GAMG setup (PCSetUp) "
-        "| KSPSolve | Krylov its | outside SNES s | solve total s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| size | run | matrix assembly | residual/vector assembly | line search | PC setup (PCSetUp: GAMG, fieldsplit, LU) "
+        "| fieldsplit sub-PC setup (PCSetUpOnBlocks) | of which Galerkin PtAP | KSPSolve | Krylov its | outside SNES s "
+        "| solve total s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in res["sizes"]:
-        runs = [("femli linear", s["femli"]["linear"]), ("femli BV", s["femli"]["butler_volmer"])]
+        runs = [("femli linear", s["femli"]["linear"]), ("femli BV", s["femli"]["butler_volmer"]),
+                ("femli host iterative", s["femli"]["host_iterative"]), ("femli host MUMPS", s["femli"]["host_direct"])]
         for name, f in runs:
             if f.get("status") != "ok":
                 continue
             snes = f.get("petsc_events", {}).get("SNESSolve", {}).get("seconds", 0.0)
             lines.append(
                 f"| {s['label']} | {name} | {_ev(f, 'SNESJacobianEval')} | {_ev(f, 'SNESFunctionEval')} "
-                f"| {_ev(f, 'SNESLineSearch')} | {_ev(f, 'PCSetUp')} | {_ev(f, 'KSPSolve')} "
-                f"| {f['solver']['krylov_iterations']} | {f['timing']['solve'] - snes:.2f} | {f['timing']['solve']:.2f} |"
+                f"| {_ev(f, 'SNESLineSearch')} | {_ev(f, 'PCSetUp')} | {_ev(f, 'PCSetUpOnBlocks', 0.005)} "
+                f"| {_ev(f, 'MatPtAPNumeric')} | {_ev(f, 'KSPSolve')} | {f['solver']['krylov_iterations']} "
+                f"| {f['timing']['solve'] - snes:.2f} | {f['timing']['solve']:.2f} |"
             )
         p, pt = s["plain"], s["plain"]["timing"]
         lines.append(
             f"| {s['label']} | plain | 1 / {pt['assembly_matrix']:.2f} | 1 / {pt['assembly_vector']:.2f} | – "
-            f"| {_ev(p, 'PCSetUp')} | {_ev(p, 'KSPSolve')} | {p['krylov_iterations']} | – | {pt['total']:.2f} |"
+            f"| {_ev(p, 'PCSetUp')} | – | {_ev(p, 'MatPtAPNumeric')} | {_ev(p, 'KSPSolve')} | {p['krylov_iterations']} | – "
+            f"| {pt['total']:.2f} |"
         )
     return lines
 
@@ -749,16 +905,18 @@ def main(argv=None) -> int:
     log = PetscLog()
     if not args.no_warmup:  # form JIT (first ever run) and first-touch costs stay out of the measurements
         say(comm, "warm-up (not recorded) ...")
-        base, linear = studies(WARMUP_SIZE[1])
-        prepare_mesh(base, comm)
-        run_femli(base, comm, runs_dir / "warmup_bv", None, "warmup_bv")
-        run_femli(linear, comm, runs_dir / "warmup_linear", None, "warmup_linear")
-        run_plain(linear, comm, None, "warmup_plain")
+        variants = studies(WARMUP_SIZE[1], args.host_conductivity)
+        prepare_mesh(variants["butler_volmer"], comm)
+        prepare_mesh(variants["host_iterative"], comm)
+        for name, study in variants.items():
+            run_femli(study, comm, runs_dir / f"warmup_{name}", None, f"warmup_{name}")
+        run_plain(variants["linear"], comm, None, "warmup_plain")
 
     records = []
     for label, size in sizes:
         try:
-            records.append(run_size(label, size, comm, runs_dir, log, args.diagnose, repeat))
+            records.append(run_size(label, size, comm, runs_dir, log, args.diagnose, repeat,
+                                    args.host_conductivity, args.direct_max_dofs))
             if comm.rank == 0:  # partial results survive a crash on a later (larger) size
                 write_json(HERE / ".cache" / f"partial_pillar_host_{comm.size}ranks.json", records)
         except Exception:  # noqa: BLE001 - keep what was measured so far
@@ -788,6 +946,9 @@ def main(argv=None) -> int:
         print(f"\nwrote {path} and {results_dir / 'README.md'}")
         print(f"ratio femli linear solve / plain: {s['ratio_femli_linear_solve_over_plain']}  "
               f"Krylov/Newton growth %: {s['krylov_per_newton_growth_percent']}  checks passed: {s['checks_passed']}")
+        print(f"ratio femli BV / linear solve: {s['ratio_femli_bv_solve_over_linear']}  host conduction / perfect "
+              f"conductor solve: {s['ratio_host_iterative_solve_over_perfect_conductor']}  host MUMPS solve s: "
+              f"{s['host_direct_solve']}  targets met: {s['targets_met']}")
     return 0
 
 

@@ -1,6 +1,5 @@
 """The metrics.json of a run (DESIGN.md output contract), SI throughout."""
 
-import ufl
 from dolfinx import fem
 from mpi4py import MPI
 

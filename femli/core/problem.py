@@ -16,7 +16,6 @@ for every model.
 """
 
 from dataclasses import dataclass, field
-import numpy as np
 import ufl
 from dolfinx import fem
 from dolfinx.fem import petsc as fpetsc
