@@ -25,6 +25,7 @@ import numpy as np
 from femli.errors import ConfigError, GeometryError
 from femli.geometry import _occ
 from femli.geometry.base import GeometryInfo, GeometrySpec, MeshOptions
+from femli.geometry.builders import build as build_geometry
 
 if TYPE_CHECKING:
     import dolfinx
@@ -118,7 +119,7 @@ def _generate(geometry: GeometrySpec, options: MeshOptions, path: Path) -> tuple
     with _gmsh_session(path.stem):
         try:
             t0 = time.perf_counter()
-            info = geometry.build(options)
+            info = build_geometry(geometry, options)
             gmsh.model.occ.synchronize()
             t1 = time.perf_counter()
             stage = "meshing"

@@ -1,10 +1,10 @@
 """The interface every geometry builder shares.
 
 A geometry spec is a validated, immutable description (lengths in metres). Its
-``build`` method fills the *current* gmsh model on the calling rank with OCC
-volumes, named physical groups (DESIGN.md vocabulary) and mesh size fields, and
-returns a :class:`GeometryInfo` with measured facts about what it built. Models
-look boundaries up by those names, never by number.
+builder (femli.geometry.builders) fills the *current* gmsh model on the calling
+rank with OCC volumes, named physical groups (DESIGN.md vocabulary) and mesh
+size fields, and returns a :class:`GeometryInfo` with measured facts about what
+it built. Models look boundaries up by those names, never by number.
 """
 
 from dataclasses import dataclass, field
@@ -58,6 +58,3 @@ class GeometryInfo:
 
 class GeometrySpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-    def build(self, mesh: MeshOptions) -> GeometryInfo:  # pragma: no cover - interface
-        raise NotImplementedError

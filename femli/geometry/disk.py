@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import model_validator
 
-from femli.geometry.base import GeometryInfo, GeometrySpec, MeshOptions
+from femli.geometry.base import GeometrySpec
 from femli.units import Length
 
 
@@ -29,8 +29,3 @@ class DiskElectrode(GeometrySpec):
                 f"({self.disk_radius:.3g} m) for the counter electrode to be 'distant'"
             )
         return self
-
-    def build(self, mesh: MeshOptions) -> GeometryInfo:
-        from femli.geometry._disk_build import build_disk_electrode
-
-        return build_disk_electrode(self, mesh)

@@ -32,7 +32,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
-from femli.geometry.base import GeometryInfo, GeometrySpec, MeshOptions
+from femli.geometry.base import GeometrySpec
 from femli.geometry.lattice import LatticeArray
 from femli.geometry.pillar import HeightBands
 from femli.units import Length
@@ -159,10 +159,6 @@ class FiberMat(_RandomHost):
 
         return _cached(fiber_layout, self)
 
-    def build(self, mesh: MeshOptions) -> GeometryInfo:
-        from femli.geometry._host_build import build_fiber_mat
-
-        return build_fiber_mat(self, mesh)
 
 
 class OpenFoam(_RandomHost):
@@ -204,10 +200,6 @@ class OpenFoam(_RandomHost):
 
         return _cached(foam_layout, self)
 
-    def build(self, mesh: MeshOptions) -> GeometryInfo:
-        from femli.geometry._host_build import build_open_foam
-
-        return build_open_foam(self, mesh)
 
 
 class ChannelArray(LatticeArray, _LayeredHost):
@@ -247,10 +239,6 @@ class ChannelArray(LatticeArray, _LayeredHost):
     def collector_area_closed_form(self) -> float:
         return self.cells[0] * self.cells[1] * self.features_per_cell * math.pi * self.channel_radius**2
 
-    def build(self, mesh: MeshOptions) -> GeometryInfo:
-        from femli.geometry._host_build import build_channel_array
-
-        return build_channel_array(self, mesh)
 
 
 class StackedScreens(_LayeredHost):
@@ -377,10 +365,6 @@ class StackedScreens(_LayeredHost):
     def collector_area_closed_form(self) -> float:
         return self._closed_forms()[2]
 
-    def build(self, mesh: MeshOptions) -> GeometryInfo:
-        from femli.geometry._host_build import build_stacked_screens
-
-        return build_stacked_screens(self, mesh)
 
 
 _LAYOUTS: dict[tuple, object] = {}

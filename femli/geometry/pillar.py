@@ -12,7 +12,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from femli.geometry.base import GeometryInfo, MeshOptions
 from femli.geometry.lattice import LatticeArray
 from femli.units import Length
 
@@ -103,8 +102,3 @@ class PillarArray(LatticeArray):
     def porosity(self) -> float:
         """Closed-form electrolyte volume fraction of the host layer (z < pillar_height)."""
         return 1.0 - self.area_fraction(self.pillar_radius)
-
-    def build(self, mesh: MeshOptions) -> GeometryInfo:
-        from femli.geometry._pillar_build import build_pillar_array
-
-        return build_pillar_array(self, mesh)

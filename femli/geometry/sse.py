@@ -76,7 +76,7 @@ from pydantic import Field, model_validator
 
 from femli.geometry import _sse_layout as layout
 from femli.geometry._sse_features import Contact, Flaw, Grains, Interlayer, Protrusion, RandomVoids, Void, um
-from femli.geometry.base import GeometryInfo, GeometrySpec, MeshOptions
+from femli.geometry.base import GeometrySpec
 from femli.units import Length
 
 __all__ = ["SolidElectrolyteCell", "Contact", "Void", "RandomVoids", "Protrusion", "Flaw", "Grains", "Interlayer"]
@@ -326,8 +326,3 @@ class SolidElectrolyteCell(GeometrySpec):
             )
         if self.grain_seeds()[0] is None:
             raise ValueError(f"grains.count ({g.count}): the grains cannot be seeded apart in the cell")
-
-    def build(self, mesh: MeshOptions) -> GeometryInfo:
-        from femli.geometry._sse_build import build_sse_cell
-
-        return build_sse_cell(self, mesh)
