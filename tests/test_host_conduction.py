@@ -303,7 +303,11 @@ def test_conductivity_gradient_pushes_plating_down(tmp_path):
         {"geometry.cells": [1, 1], "mesh.size_max": "5 um", "mesh.size_min": "2 um", "output.fields": False,
          "output.report": False, "host": {"conductivity": "0.1 S/m"}})
     uniform = femli.run(base, out=tmp_path / "u").metrics
-    graded = femli.run(base.updated({"host.conductivity_profile": [[0.0, 1.0], [1.0, 0.01]]}), out=tmp_path / "g").metrics
+    graded = femli.run(base.updated({"host.conductivity_profile": [[0.0, 1.0], [1.0, 0.01]], "output.fields": True}),
+                       out=tmp_path / "g").metrics
+    # phi_s and the graded conductivity inside the host go to ParaView
+    host_fields = (tmp_path / "g" / "fields" / "host.xdmf").read_text()
+    assert 'Name="host_potential"' in host_fields and 'Name="host_potential_conductivity"' in host_fields
     assert graded["deposition"]["height_centroid"] < uniform["deposition"]["height_centroid"] - 0.01
     assert graded["balance"]["relative_error"] < 1e-8
     assert graded["cell"]["separator_potential"] > uniform["cell"]["separator_potential"]

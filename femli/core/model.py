@@ -123,6 +123,15 @@ class Model:
             i.interpolate(fem.Expression(current_density(f.u, f.conductivity), W.element.interpolation_points))
             group = {f.name: f.u, i.name: i}
             if f.conductivity_varies:
-                group[f"{f.name}_conductivity" if f.name != "potential" else "conductivity"] = f.conductivity
+                name = f"{f.name}_conductivity" if f.name != "potential" else "conductivity"
+                group[name] = f.conductivity if isinstance(f.conductivity, fem.Function) else _cellwise(f.conductivity, msh, name)
             out[f.volume.name] = out.get(f.volume.name, {}) | group
         return out
+
+
+def _cellwise(expr, msh, name: str) -> fem.Function:
+    """A conductivity law (e.g. a height profile) as cell values, for ParaView."""
+    W = fem.functionspace(msh, ("DG", 0))
+    out = fem.Function(W, name=name)
+    out.interpolate(fem.Expression(expr, W.element.interpolation_points))
+    return out
