@@ -70,9 +70,9 @@ model.after_solve.append(lambda: domain.transfer(phi_s.u, trace))
 stats = model.solve()
 
 # ---- what analysis asks of any model ---------------------------------------------------------
-area = model._integral(1.0 * model.counter_measure())
-V = model._integral(model.phi * model.counter_measure()) / area
-plated = model._integral(model.plating_current("host_bare") * model.surface_measure("host_bare"))
+area = model.integral(1.0 * model.counter_measure())
+V = model.integral(model.phi * model.counter_measure()) / area
+plated = model.integral(model.plating_current("host_bare") * model.surface_measure("host_bare"))
 power, I = model.power_split(), model.applied_current()  # collective: every rank calls
 exact = I_APP * (0.5 * L / KAPPA + 0.5 * L / SIGMA_S) + 2 * thermal_voltage(T) * np.arcsinh(I_APP / (2 * BV.exchange_current_density))
 if MPI.COMM_WORLD.rank == 0:

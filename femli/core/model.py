@@ -76,7 +76,7 @@ class Model:
     def counter_measure(self):
         return self.electrolyte.measure("ds")(self.drive.counter_tag)
 
-    def _integral(self, expr) -> float:
+    def integral(self, expr) -> float:
         return self.domain.mesh.comm.allreduce(
             fem.assemble_scalar(fem.form(expr, entity_maps=self.domain.entity_maps)), op=MPI.SUM)
 
@@ -84,12 +84,12 @@ class Model:
         """Current leaving ``field``'s volume through Dirichlet dofs: the residual tested with 1 there."""
         w = fem.Function(field.space)
         w.x.array[dofs] = 1.0
-        return -self._integral(ufl.replace(self._residual(field), {field.test: w}))
+        return -self.integral(ufl.replace(self._residual(field), {field.test: w}))
 
     def applied_current(self) -> float:
         """Current entering through the counter boundary, A."""
         if self.drive.galvanostatic:
-            return self.drive.target * self._integral(1.0 * self.counter_measure())
+            return self.drive.target * self.integral(1.0 * self.counter_measure())
         phi = self.fields["potential"]
         return -self.reaction_total(phi, phi.tagged_dofs(self.drive.counter_tag))
 
@@ -99,8 +99,8 @@ class Model:
         Their sum is the electrical power delivered at the counter boundary, so
         R_total = R_ohmic + R_charge_transfer holds for the discrete solution.
         """
-        ohmic = sum(self._integral(p.dissipation()) for p in self.conductors)
-        kinetic = sum(self._integral(p.dissipation()) for p in self.electrodes.values() if not p.is_primary)
+        ohmic = sum(self.integral(p.dissipation()) for p in self.conductors)
+        kinetic = sum(self.integral(p.dissipation()) for p in self.electrodes.values() if not p.is_primary)
         return {"ohmic": ohmic, "charge_transfer": kinetic}
 
     def dofs(self) -> int:
