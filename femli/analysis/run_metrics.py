@@ -1,22 +1,15 @@
 """The metrics.json of a run (DESIGN.md output contract), SI throughout."""
 
-from dolfinx import fem
-from mpi4py import MPI
-
 from femli.analysis.hotspots import deposition, surface_statistics
 from femli.physics.conduction import current_density
-
-
-def _integral(expr, comm) -> float:
-    return comm.allreduce(fem.assemble_scalar(fem.form(expr)), op=MPI.SUM)
 
 
 def cell_metrics(study, model, comm) -> dict:
     """Cell voltage and resistance, split by where the energy is dissipated."""
     ds = model.counter_measure()
-    counter_area = _integral(1.0 * ds, comm)
+    counter_area = model.integral(1.0 * ds)
     current = model.applied_current()
-    voltage = _integral(model.phi * ds, comm) / counter_area
+    voltage = model.integral(model.phi * ds) / counter_area
     power = model.power_split()
     out = {
         "counter_area": counter_area,
@@ -57,12 +50,12 @@ def phase_metrics(model, comm) -> dict:
         return {}
     down = -current_density(model.phi, model.conductivity)[2]  # plating current flows towards -z
     dx = model.electrolyte.measure("dx")
-    total_flow = _integral(down * dx, comm)
-    total_volume = _integral(1.0 * dx, comm)
+    total_flow = model.integral(down * dx)
+    total_volume = model.integral(1.0 * dx)
     out = {}
     for name, tag in model.volumes.items():
-        vol = _integral(1.0 * dx(tag), comm)
-        share = _integral(down * dx(tag), comm) / total_flow
+        vol = model.integral(1.0 * dx(tag))
+        share = model.integral(down * dx(tag)) / total_flow
         out[name] = {"volume_fraction": vol / total_volume, "current_share": share,
                      "current_enhancement": share / (vol / total_volume)}
     return out
