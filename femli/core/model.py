@@ -30,8 +30,9 @@ class Drive:
 
 
 class Model:
-    def __init__(self, name, study, bundle, domain, fields, pieces, bcs, drive: Drive, options: dict):
+    def __init__(self, name, study, bundle, domain, fields, pieces, bcs, drive: Drive, options: dict, volumes=None):
         self.name, self.study, self.bundle, self.domain = name, study, bundle, domain
+        self.volumes = volumes or {}  # the ion conductor's named volumes (phase metrics), name -> tag
         self.fields = {f.name: f for f in fields}
         self.pieces, self.bcs, self.drive = list(pieces), list(bcs), drive
         self.electrolyte = domain.volumes["electrolyte"]

@@ -15,6 +15,8 @@ exterior facets; phi_s reaches it as its trace (copied through the parent after
 the solve), so surface currents and balances are those of any other model.
 """
 
+from dolfinx import fem
+
 from femli.core.domains import Domain
 from femli.core.fields import Field
 from femli.core.model import Model
@@ -23,7 +25,6 @@ from femli.models import _parts
 from femli.physics.conduction import Conduction
 from femli.physics.electrode import BoundaryElectrode, InterfaceElectrode
 from femli.solvers import petsc_options
-from dolfinx import fem
 
 
 def host_conduction(study, bundle) -> Model:
@@ -62,7 +63,6 @@ def host_conduction(study, bundle) -> Model:
         raise ConfigError("[host]: the geometry names no 'host_collector' surface where the host meets the collector")
     bcs.append(fem.dirichletbc(0.0, phi_s.tagged_dofs(bundle.tag("host_collector")), phi_s.space))
     options = petsc_options(study.solver, ("potential", "host_potential"), linear=_parts.all_linear(pieces))
-    model = Model("host_conduction", study, bundle, domain, [phi, phi_s], pieces, bcs, drive, options)
+    model = Model("host_conduction", study, bundle, domain, [phi, phi_s], pieces, bcs, drive, options, volumes)
     model.after_solve.append(lambda: domain.transfer(phi_s.u, trace))
-    model.volumes = volumes
     return model

@@ -41,6 +41,4 @@ def secondary_current(study, bundle) -> Model:
             piece = BoundaryElectrode(name, tag, kinetics, phi, ds, ds)
         pieces.append(piece)
     options = petsc_options(study.solver, ("potential",), linear=_parts.all_linear(pieces))
-    model = Model("secondary", study, bundle, domain, [phi], pieces, bcs, drive, options)
-    model.volumes = volumes
-    return model
+    return Model("secondary", study, bundle, domain, [phi], pieces, bcs, drive, options, volumes)
