@@ -18,12 +18,13 @@ def run(study, out=None, comm=None):
     return run_study(study if isinstance(study, Study) else load_study(study), out=out, comm=comm)
 
 
-def sweep(path, out=None, comm=None):
-    """Run a sweep file; returns its table rows (one dict per case)."""
-    from femli.sweep import load_sweep, run_sweep
+def sweep(path, out=None, comm=None, fresh=False):
+    """Run a sweep file; returns its table rows (one dict per case). Finished cases in ``out``
+    are reused unless ``fresh``."""
+    from femli.sweeps import load_sweep, run_sweep
 
     s = load_sweep(path)
-    return run_sweep(s, out or f"results/{s.base.name}_sweep", comm=comm)
+    return run_sweep(s, out or f"results/{s.base.name}_sweep", comm=comm, fresh=fresh)
 
 
 __all__ = ["sweep", "Study", "load_study", "study_from_dict", "run", "FemliError", "ConfigError", "GeometryError", "SolverError"]

@@ -58,7 +58,7 @@ def cmd_run(args) -> int:
     from femli.runner import run_study
 
     result = run_study(_study(args), out=args.out, log=_say)
-    return 0 if result.status == "ok" else 1
+    return 0 if result.status == "ok" else 1  # e.g. "check_failed": the result is written but not trusted
 
 
 def cmd_mesh(args) -> int:
@@ -80,11 +80,11 @@ def cmd_mesh(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from femli.sweep import load_sweep, run_sweep
+    from femli.sweeps import load_sweep, run_sweep
 
     sweep = load_sweep(args.sweep)
     out = args.out or f"results/{sweep.base.name}_sweep"
-    rows = run_sweep(sweep, out, log=_say)
+    rows = run_sweep(sweep, out, log=_say, fresh=args.fresh)
     width = max(len(c) for c in sweep.columns)
     for row in rows:
         values = ", ".join(f"{k}={row[k]}" for k in sweep.parameters)
@@ -134,6 +134,8 @@ def parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="run a parameter sweep (sweep file) and write one table")
     sweep.add_argument("sweep", help="sweep file (TOML)")
     sweep.add_argument("--out", help="output folder (default results/<study>_sweep)")
+    sweep.add_argument("--fresh", action="store_true",
+                       help="recompute every case (by default finished 'ok' cases of the same study are reused)")
     sweep.set_defaults(func=cmd_sweep)
     sub.add_parser("info", help="versions, MPI size, PETSc features").set_defaults(func=cmd_info)
     return p
@@ -147,10 +149,22 @@ def main(argv=None) -> int:
         if _rank() == 0:
             print(f"femli: error: {err}", file=sys.stderr, flush=True)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         if _rank() == 0:
-            print("femli: interrupted", file=sys.stderr)
+            print(f"femli: {err or 'interrupted'}; the status is recorded", file=sys.stderr, flush=True)
+            _abort_others(130)
         return 130
+
+
+def _abort_others(code: int):
+    """After an interrupt only rank 0 has stopped; the others may wait in a collective call forever."""
+    try:
+        from mpi4py import MPI
+
+        if MPI.COMM_WORLD.size > 1:
+            MPI.COMM_WORLD.Abort(code)
+    except ImportError:
+        pass
 
 
 if __name__ == "__main__":

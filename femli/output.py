@@ -1,12 +1,11 @@
 """What a run leaves behind: fields for ParaView, metrics.json, manifest.json.
 
-Fields are written collectively into a temporary folder that rank 0 renames
-to ``fields/`` once complete; JSON files are written by rank 0 with an atomic
-rename. A failed run still writes metrics.json with its status and error.
+Everything is written into the run's staging folder (femli.results): fields
+collectively, JSON files by rank 0 with an atomic rename. A failed run still
+writes metrics.json with its status and error.
 """
 
 import platform
-import shutil
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -18,25 +17,21 @@ from femli.atomic import write_json
 
 def write_fields(out: Path, comm, volumes: dict, surface) -> Path:
     """Every field by the volume it lives on (``volume.xdmf`` for the electrolyte, ``<volume>.xdmf``
-    for the others, e.g. the host's phi_s) and the surface current (DG0 on the electrode facets)."""
-    tmp = out / ".fields.partial"
-    final = out / "fields"
-    if comm.rank == 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-    comm.barrier()
+    for the others, e.g. the host's phi_s) and the surface current (DG0 on the electrode facets).
+
+    ``out`` is the run's staging folder (femli.results), which replaces the result
+    folder as a whole when the run ends: no partial ``fields/`` is ever seen."""
+    from femli.results import on_root
+
+    tmp = out / "fields"
+    on_root(comm, tmp.mkdir, parents=True, exist_ok=True)
     for volume, functions in volumes.items():
         _write_volume(tmp / ("volume.xdmf" if volume == "electrolyte" else f"{volume}.xdmf"), comm, functions)
     with io.XDMFFile(comm, str(tmp / "electrode_surface.xdmf"), "w") as f:
         f.write_mesh(surface.submesh)
         f.write_function(surface.current)
         f.write_function(surface.surface_id())
-    comm.barrier()
-    if comm.rank == 0:
-        shutil.rmtree(final, ignore_errors=True)
-        tmp.rename(final)
-    comm.barrier()
-    return final
+    return tmp
 
 
 def _write_volume(path: Path, comm, functions: dict) -> None:

@@ -41,7 +41,11 @@ def _now() -> str:
 
 
 def run_study(study, out=None, comm=None, log=print) -> RunResult:
+    """Every rank runs this. Outputs are staged and replace ``out`` as a whole at the end
+    (femli.results); SIGINT/SIGTERM end the run with status "interrupted" (femli.signals)."""
     from femli.parallel import world
+    from femli.results import ResultFolder
+    from femli.signals import Interrupted, interruptible
 
     comm = comm or world()
     out = Path(out or Path("results") / study.name)
@@ -49,34 +53,42 @@ def run_study(study, out=None, comm=None, log=print) -> RunResult:
     timing = StageTimer()
     manifest = {"study": study.resolved(), "mpi_size": comm.size, "start": _now(), "mesh_hash": study.mesh_hash()}
     say = log if comm.rank == 0 else (lambda *a, **k: None)
+    folder = ResultFolder(out, comm)
+    folder.open()  # before any work: a bad --out or a folder in use is refused now, not after the solve
     try:
-        metrics, result.surfaces = _pipeline(study, out, comm, timing, say)
+        with interruptible(comm):
+            metrics, result.surfaces = _pipeline(study, folder.stage, comm, timing, say)
     except BaseException as err:  # record every failure; the caller decides how to report it
-        status = "interrupted" if isinstance(err, KeyboardInterrupt) else "failed"
-        metrics = {"status": status, "error": str(err) or type(err).__name__, "timing": dict(timing)}
+        interrupted = isinstance(err, KeyboardInterrupt)
+        metrics = {"status": "interrupted" if interrupted else "failed", "error": str(err) or type(err).__name__,
+                   "timing": dict(timing)}
         if not isinstance(err, (FemliError, KeyboardInterrupt)):
             metrics["error"] = f"internal error {type(err).__name__}: {err}"
         result.metrics = metrics
-        _finish(out, comm, metrics, manifest, status)
+        # an interrupt reached rank 0 alone: the other ranks may be inside a collective call
+        folder.commit(lambda stage: _write_run_files(stage, metrics, manifest), collective=not interrupted)
+        if isinstance(err, KeyboardInterrupt) and not isinstance(err, Interrupted):
+            raise Interrupted() from None
         raise
     result.metrics = metrics
-    _finish(out, comm, metrics, manifest, "ok")
+    folder.commit(lambda stage: _write_run_files(stage, metrics, manifest))
     written = ["metrics.json", "manifest.json"] + ["fields/"] * study.output.fields + ["report.md"] * study.output.report
-    say(f"results: {out.resolve()}  ({', '.join(written)})")
+    note = "" if metrics["status"] == "ok" else f"  status {metrics['status']}: {metrics.get('error')}"
+    say(f"results: {out.resolve()}  ({', '.join(written)}){note}")
     return result
 
 
-def _finish(out, comm, metrics, manifest, status):
-    if comm.rank == 0:
-        from femli.output import versions, write_run_files
+def _write_run_files(stage, metrics, manifest):
+    from femli.output import versions, write_run_files
 
-        manifest |= {"end": _now(), "status": status, "versions": versions()}
-        write_run_files(out, metrics, manifest)
+    manifest |= {"end": _now(), "status": metrics["status"], "versions": versions()}
+    write_run_files(stage, metrics, manifest)
 
 
 def _pipeline(study, out, comm, timing, say) -> dict:
     from femli.analysis.gather import ElectrodeSurface
     from femli.analysis.run_metrics import collect_metrics
+    from femli.results import on_root
     from femli.coatings import apply_coatings
     from femli.mesh import build_mesh
     from femli.models import create_model
@@ -99,17 +111,30 @@ def _pipeline(study, out, comm, timing, say) -> dict:
     with timing("analysis"):
         surface.update()
         fields = surface.gather()
-        metrics = collect_metrics(study, model, bundle, fields, stats, comm)
-        metrics["status"] = "ok"  # solved and analysed; outputs follow
+        metrics = collect_metrics(study, model, bundle, stats, comm)
+        # rank 0 alone from here to the next collective: a failure there must reach every rank
+        on_root(comm, _judge, metrics, study, model, bundle, fields)
+        metrics["status"] = comm.bcast(metrics.get("status"), root=0)
     with timing("output"):
         if study.output.fields:
             write_fields(out, comm, model.fields_for_output(), surface)
-        if comm.rank == 0 and study.output.report:
-            metrics["report"] = _report(out, study, metrics, fields, bundle, timing)
+        if study.output.report:
+            metrics["report"] = on_root(comm, _report, out, study, metrics, fields, bundle, timing)
     metrics["timing"] = dict(timing)
-    if comm.rank == 0:
-        _summary(say, metrics)
+    on_root(comm, _summary, say, metrics)
     return metrics, fields
+
+
+def _judge(metrics, study, model, bundle, fields):
+    """Surface metrics and the built-in checks that decide whether the result is "ok"."""
+    from femli.analysis.checks import run_checks, status_from_checks
+    from femli.analysis.run_metrics import add_surface_metrics
+
+    add_surface_metrics(metrics, study, model, bundle, fields)
+    metrics["checks"] = run_checks(metrics)
+    metrics["status"], error = status_from_checks(metrics["checks"])
+    if error:
+        metrics["error"] = error
 
 
 def _report(out, study, metrics, fields, bundle, timing):

@@ -33,7 +33,7 @@ def test_sweep_survives_a_failed_case(tmp_path):
 
 def test_section_values_are_not_shared_between_cases(tmp_path):
     """A whole section as a sweep value, refined by a later key, must not leak into other cases."""
-    from femli.sweep import Sweep
+    from femli.sweeps import Sweep
 
     base = femli.load_study(PROBLEMS / "pillar_host.toml")
     sweep = Sweep(base, {"geometry.coating": [{"bottom_fraction": 0.2}], "geometry.coating.coat_collector": [True, False]})
@@ -48,3 +48,51 @@ def test_sweep_with_an_invalid_case_is_refused_before_running(tmp_path):
     res = run_cli(["sweep", path, "--out", tmp_path / "out"])
     assert res.returncode == 2 and "operating.current_density" in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_sweep_resumes_finished_cases(tmp_path):
+    """A second start reuses every finished "ok" case of the same study and recomputes the rest."""
+    path = tmp_path / "sweep.toml"
+    path.write_text(SWEEP)
+    first = femli.sweep(path, out=tmp_path / "out")
+    again = femli.sweep(path, out=tmp_path / "out")
+    assert [r["reused"] for r in again] == [False, False, True, True]  # the failed cases run again
+    for a, b in zip(first, again):
+        assert (a["status"], a["cell.resistance"]) == (b["status"], b["cell.resistance"])
+    fresh = femli.sweep(path, out=tmp_path / "out", fresh=True)
+    assert not any(r["reused"] for r in fresh)
+
+
+def test_sweep_stops_on_sigint_and_keeps_the_table(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    path = tmp_path / "sweep.toml"
+    path.write_text(SWEEP.replace('"solver.newton_max_it" = [1, 50]', '"solver.newton_max_it" = [50]')
+                    .replace('"1 mA/cm^2", "4 mA/cm^2"', '"1 mA/cm^2", "2 mA/cm^2", "3 mA/cm^2", "4 mA/cm^2"'))
+    proc = subprocess.Popen([sys.executable, "-m", "femli", "sweep", str(path), "--out", str(tmp_path / "out")], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in proc.stdout:
+        if "sweep case 1" in line:
+            break
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode != 0 and "Traceback" not in out, out
+    table = list(csv.DictReader((tmp_path / "out" / "sweep.csv").open()))
+    assert table[0]["status"] == "ok" and len(table) <= 2  # stopped: case 2 and 3 never started
+    if len(table) == 2:
+        assert table[1]["status"] in ("interrupted", "ok")
+    rows = femli.sweep(path, out=tmp_path / "out")  # starting again picks up where it stopped
+    assert rows[0]["reused"] and all(r["status"] == "ok" for r in rows)
+
+
+def test_columns_must_be_a_list(tmp_path):
+    path = tmp_path / "sweep.toml"
+    path.write_text(SWEEP.replace('columns = ["cell.resistance", "deposition.height_centroid"]', 'columns = "cell.resistance"'))
+    res = run_cli(["sweep", path, "--out", tmp_path / "out"])
+    assert res.returncode == 2 and "table.columns must be a list" in res.stderr and "Traceback" not in res.stderr

@@ -61,8 +61,8 @@ def phase_metrics(model, comm) -> dict:
     return out
 
 
-def collect_metrics(study, model, bundle, fields, stats, comm) -> dict:
-    """Collective for the global integrals; the surface part is computed on rank 0 (None elsewhere)."""
+def collect_metrics(study, model, bundle, stats, comm) -> dict:
+    """The global integrals (collective: every rank calls, every rank gets them)."""
     cell = cell_metrics(study, model, comm)
     phases = phase_metrics(model, comm)
     metrics = {
@@ -83,8 +83,11 @@ def collect_metrics(study, model, bundle, fields, stats, comm) -> dict:
     }
     if phases:
         metrics["phases"] = phases
-    if comm.rank != 0:
-        return metrics
+    return metrics
+
+
+def add_surface_metrics(metrics, study, model, bundle, fields) -> dict:
+    """Surface statistics, deposition and the charge balance from the gathered surfaces (rank 0)."""
     factor = study.output.hot_spot_factor
     metrics["surfaces"] = {s.name: surface_statistics(s, factor) for s in fields}
     for name, piece in model.electrodes.items():
@@ -92,7 +95,7 @@ def collect_metrics(study, model, bundle, fields, stats, comm) -> dict:
         metrics["surfaces"][name]["local_current"] = "consistent flux" if piece.is_primary else "kinetics"
     metrics["deposition"] = deposition(fields, bundle.info.z_collector, bundle.info.z_separator)
     plated = sum(s["total_current"] for s in metrics["surfaces"].values())
-    applied = cell["applied_current"]
+    applied = metrics["cell"]["applied_current"]
     metrics["balance"] = {
         "applied_current": applied,
         "plated_current": plated,

@@ -11,6 +11,11 @@ A sweep file names a base study and the values to try:
 Cases run one after another on the whole communicator (sub-communicators come
 later). A failed case is recorded in the table and the sweep goes on; the table
 is rewritten atomically after every case, so nothing computed is lost.
+
+Resuming is the default: a case whose folder already holds a finished run of
+the same resolved study with status "ok" is reused, not recomputed (``fresh``
+recomputes every case). SIGINT/SIGTERM stop the sweep after recording the case
+that was running as "interrupted"; starting the sweep again picks up from there.
 """
 
 import csv
@@ -49,7 +54,11 @@ def load_sweep(path: str | Path) -> Sweep:
         if not isinstance(values, list) or not values:
             raise ConfigError(f"{path}: parameters.{key!r} must be a non-empty list of values")
     base = load_study(path.parent / data["study"])
-    columns = tuple(data.get("table", {}).get("columns", DEFAULT_COLUMNS))
+    columns = data.get("table", {}).get("columns", DEFAULT_COLUMNS)
+    if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
+        raise ConfigError(f"{path}: table.columns must be a list of metric names, e.g. [\"cell.resistance\"], "
+                          f"got {columns!r}")
+    columns = tuple(columns)
     sweep = Sweep(base, params, columns)
     for case in sweep.cases():  # every case must validate before anything runs
         base.updated(case, origin=f"{path} case {case}")
@@ -65,7 +74,18 @@ def _lookup(metrics: dict, dotted: str):
     return node
 
 
-def run_sweep(sweep: Sweep, out: str | Path, comm=None, log=print) -> list[dict]:
+def _finished(folder: Path, study: Study) -> dict | None:
+    """The metrics of a finished "ok" run of exactly ``study`` in ``folder``, else None."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        metrics = json.loads((folder / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return None
+    same = manifest.get("study") == json.loads(json.dumps(study.resolved()))
+    return metrics if same and manifest.get("status") == "ok" and metrics.get("status") == "ok" else None
+
+
+def run_sweep(sweep: Sweep, out: str | Path, comm=None, log=print, fresh: bool = False) -> list[dict]:
     from femli.parallel import world
     from femli.runner import run_study
 
@@ -74,16 +94,31 @@ def run_sweep(sweep: Sweep, out: str | Path, comm=None, log=print) -> list[dict]
     rows = []
     say = log if comm.rank == 0 else (lambda *a, **k: None)
     for i, case in enumerate(sweep.cases()):
-        say(f"sweep case {i}: {case}")
         row = {"case": i, **case}
-        try:
-            result = run_study(sweep.base.updated(case), out=out / f"case_{i:03d}", comm=comm, log=lambda *a, **k: None)
-            row["status"] = result.status
-            metrics = result.metrics
-        except Exception as err:  # noqa: BLE001 - one broken case must not cost the others
-            row["status"], metrics = "failed", {}
-            row["error"] = str(err) if isinstance(err, FemliError) else f"internal error {type(err).__name__}: {err}"
-            say(f"  failed: {row['error']}")
+        study, folder = sweep.base.updated(case), out / f"case_{i:03d}"
+        reused = None if fresh else comm.bcast(_finished(folder, study) if comm.rank == 0 else None, root=0)
+        if reused is not None:
+            say(f"sweep case {i}: {case}: reused (finished run of the same study in {folder})")
+            row["status"], metrics = "ok", reused
+        else:
+            say(f"sweep case {i}: {case}")
+            try:
+                result = run_study(study, out=folder, comm=comm, log=lambda *a, **k: None)
+                row["status"] = result.status
+                metrics = result.metrics
+                if result.status != "ok":
+                    row["error"] = metrics.get("error")
+            except KeyboardInterrupt:  # stop the sweep, keeping the table
+                row["status"], row["error"] = "interrupted", "interrupted"
+                rows.append(row)
+                if comm.rank == 0:
+                    _write_table(out, rows, sweep)
+                raise
+            except Exception as err:  # noqa: BLE001 - one broken case must not cost the others
+                row["status"], metrics = "failed", {}
+                row["error"] = str(err) if isinstance(err, FemliError) else f"internal error {type(err).__name__}: {err}"
+                say(f"  failed: {row['error']}")
+        row["reused"] = reused is not None
         row |= {c: _lookup(metrics, c) for c in sweep.columns}
         rows.append(row)
         if comm.rank == 0:
@@ -92,7 +127,7 @@ def run_sweep(sweep: Sweep, out: str | Path, comm=None, log=print) -> list[dict]
 
 
 def _write_table(out: Path, rows: list[dict], sweep: Sweep):
-    fields = ["case", *sweep.parameters, "status", *sweep.columns, "error"]
+    fields = ["case", *sweep.parameters, "status", "reused", *sweep.columns, "error"]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
