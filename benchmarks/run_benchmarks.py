@@ -114,7 +114,8 @@ GAS_CONSTANT = 8.314462618
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="small meshes only (smoke test, about a minute)")
-    p.add_argument("--sizes", help="comma-separated size_min values in um, overriding the built-in sizes")
+    p.add_argument("--sizes", help="comma-separated size labels (S,M,L) or size_min values in um, overriding the "
+                   "built-in sizes")
     p.add_argument("--results", type=Path, help="result directory (default benchmarks/results; "
                    "benchmarks/.cache/results-quick with --quick)")
     p.add_argument("--cache", type=Path, default=HERE / ".cache" / "meshes", help="mesh cache (FEMLI_CACHE)")
@@ -125,10 +126,19 @@ def parse_args(argv=None):
     p.add_argument("--no-warmup", action="store_true", help="skip the unrecorded warm-up (form JIT) run")
     p.add_argument("--host-conductivity", default=HOST_CONDUCTIVITY,
                    help=f"host.conductivity of the host-conduction runs (default {HOST_CONDUCTIVITY!r})")
+    p.add_argument("--host-sizes", help="comma-separated size labels (S,M,L; q1,...; s1,...) at which to run the "
+                   "host-conduction problem (default: every size)")
+    p.add_argument("--direct-sizes", help="comma-separated size labels at which to run the host problem with MUMPS "
+                   "(default: every size, within --direct-max-dofs)")
     p.add_argument("--direct-max-dofs", type=int, default=DIRECT_MAX_DOFS,
                    help=f"run the host problem with MUMPS only up to this many unknowns (default {DIRECT_MAX_DOFS:,}; "
                    "0 = never)")
     return p.parse_args(argv)
+
+
+def selected(labels: str | None, label: str) -> bool:
+    """Whether ``label`` is in a comma-separated option value (None = every label)."""
+    return labels is None or label in labels.split(",")
 
 
 def say(comm, *args):
@@ -447,19 +457,35 @@ def best_run(runs: list[dict]) -> dict:
     return min(ok, key=_solve_time) if ok else runs[0]
 
 
-def run_host(label: str, variants: dict, comm, runs_dir: Path, log: PetscLog, direct_max_dofs: int) -> dict:
-    """Host conduction at one size: its own mesh (pillars meshed), the iterative run, then MUMPS
-    unless the problem has more than ``direct_max_dofs`` unknowns (the reason is recorded)."""
+def run_host(label: str, variants: dict, comm, runs_dir: Path, log: PetscLog, plan: dict) -> dict:
+    """Host conduction at one size: its own mesh (pillars meshed), the iterative run, then MUMPS.
+
+    ``plan``: {"iterative": bool, "direct": bool, "direct_max_dofs": int} (from --host-sizes,
+    --direct-sizes, --direct-max-dofs); a run left out is recorded as skipped, with the reason.
+    """
     study = variants["host_iterative"]
-    rec: dict = {"conductivity": study.host.conductivity, "mesh": prepare_mesh(study, comm)}
+    rec: dict = {"conductivity": study.host.conductivity}
+
+    def skipped(reason: str) -> dict:
+        say(comm, f"  femli host run skipped: {reason}")
+        return {"status": "skipped", "reason": reason}
+
+    if not (plan["iterative"] or plan["direct"]):
+        reason = f"size {label} not in --host-sizes / --direct-sizes"
+        return rec | {"host_iterative": skipped(reason), "host_direct": {"status": "skipped", "reason": reason}}
+    rec["mesh"] = prepare_mesh(study, comm)
     _say_mesh(comm, "host", rec["mesh"])
-    rec["host_iterative"] = run_femli(study, comm, runs_dir / f"{label}_host_iterative", log, f"{label}_femli_host_iter")
-    dofs = rec["host_iterative"].get("mesh", {}).get("dofs")
-    if direct_max_dofs <= 0 or (dofs is not None and dofs > direct_max_dofs):
-        reason = (f"{dofs:,} unknowns > --direct-max-dofs {direct_max_dofs:,}" if direct_max_dofs > 0
-                  else "--direct-max-dofs 0")
-        say(comm, f"  femli host_direct skipped: {reason}")
-        rec["host_direct"] = {"status": "skipped", "reason": reason}
+    if plan["iterative"]:
+        rec["host_iterative"] = run_femli(study, comm, runs_dir / f"{label}_host_iterative", log,
+                                          f"{label}_femli_host_iter")
+    else:
+        rec["host_iterative"] = skipped(f"size {label} not in --host-sizes")
+    dofs, limit = rec["host_iterative"].get("mesh", {}).get("dofs"), plan["direct_max_dofs"]
+    if not plan["direct"]:
+        rec["host_direct"] = skipped(f"size {label} not in --direct-sizes")
+    elif limit <= 0 or (dofs is not None and dofs > limit):
+        rec["host_direct"] = skipped(f"{dofs:,} unknowns > --direct-max-dofs {limit:,}" if limit > 0
+                                     else "--direct-max-dofs 0")
     else:
         rec["host_direct"] = run_femli(variants["host_direct"], comm, runs_dir / f"{label}_host_direct", log,
                                        f"{label}_femli_host_direct")
@@ -468,7 +494,7 @@ def run_host(label: str, variants: dict, comm, runs_dir: Path, log: PetscLog, di
 
 
 def run_size(label: str, size_min_um: float, comm, runs_dir: Path, log: PetscLog, diagnose: bool = False,
-             repeat: int = 1, host_conductivity: str = HOST_CONDUCTIVITY, direct_max_dofs: int = DIRECT_MAX_DOFS) -> dict:
+             repeat: int = 1, host_conductivity: str = HOST_CONDUCTIVITY, host_plan: dict | None = None) -> dict:
     variants = studies(size_min_um, host_conductivity)
     base, linear = variants["butler_volmer"], variants["linear"]
     say(comm, f"\n== size {label}: size_min {size_min_um:g} um, size_max {size_min_um * SIZE_RATIO:.4g} um ==")
@@ -484,7 +510,8 @@ def run_size(label: str, size_min_um: float, comm, runs_dir: Path, log: PetscLog
         bv_runs.append(run_femli(base, comm, runs_dir / f"{label}_bv{suffix}", log, f"{label}_femli_bv{suffix}"))
         lin_runs.append(run_femli(linear, comm, runs_dir / f"{label}_linear{suffix}", log, f"{label}_femli_linear{suffix}"))
         plain_runs.append(run_plain(linear, comm, log, f"{label}_plain{suffix}"))
-    host = run_host(label, variants, comm, runs_dir, log, direct_max_dofs)
+    plan = host_plan or {"iterative": True, "direct": True, "direct_max_dofs": DIRECT_MAX_DOFS}
+    host = run_host(label, variants, comm, runs_dir, log, plan)
     rec["femli"] = {
         "butler_volmer": best_run(bv_runs),
         "linear": best_run(lin_runs),
@@ -614,11 +641,14 @@ def _within(values, limit) -> bool:
 def summarise(sizes: list[dict]) -> dict:
     first, last = sizes[0], sizes[-1]
     growth = {}
+    growth_sizes = {}
     for variant in ("butler_volmer", "linear", "host_iterative"):
-        a = first["femli"][variant].get("solver", {}).get("krylov_per_newton")
-        b = last["femli"][variant].get("solver", {}).get("krylov_per_newton")
-        growth[variant] = 100.0 * (b / a - 1.0) if a and b else None
-    host = _by_size(sizes, "host_iterative_solve_over_perfect_conductor")
+        ran = [s for s in sizes if s["femli"][variant].get("status") == "ok"]  # host: maybe not at every size
+        a, b = (ran[0], ran[-1]) if len(ran) > 1 else (None, None)
+        kpn = lambda s: s["femli"][variant]["solver"]["krylov_per_newton"] if s else None  # noqa: E731
+        growth[variant] = 100.0 * (kpn(b) / kpn(a) - 1.0) if a and kpn(a) and kpn(b) else None
+        growth_sizes[variant] = [a["label"], b["label"]] if a else None
+    host = {k: v for k, v in _by_size(sizes, "host_iterative_solve_over_perfect_conductor").items() if v is not None}
     bv_lin = _by_size(sizes, "femli_bv_solve_over_linear")
     p_growth = None
     if first["plain"]["krylov_iterations"]:
@@ -629,6 +659,7 @@ def summarise(sizes: list[dict]) -> dict:
         "ratio_at_largest": ratios[-1],
         "work_model_ratio": {s["label"]: s["ratios"].get("work_model_femli_linear_over_plain") for s in sizes},
         "krylov_per_newton_growth_percent": growth,
+        "krylov_per_newton_growth_sizes": growth_sizes,
         "plain_krylov_growth_percent": p_growth,
         "ratio_femli_bv_solve_over_linear": bv_lin,
         "ratio_host_iterative_solve_over_perfect_conductor": host,
@@ -641,7 +672,7 @@ def summarise(sizes: list[dict]) -> dict:
         "targets_met": {
             "bv_over_linear_all_sizes": _within(bv_lin.values(), TARGET_BV_OVER_LINEAR),
             "host_over_perfect_conductor_all_sizes": _within(host.values(), TARGET_HOST_OVER_PERFECT),
-            "host_over_perfect_conductor_at_largest": _within([host[last["label"]]], TARGET_HOST_OVER_PERFECT),
+            "host_over_perfect_conductor_at_largest": _within([host.get(last["label"])], TARGET_HOST_OVER_PERFECT),
             "krylov_growth_host": growth["host_iterative"] is not None and growth["host_iterative"] <= TARGET_KPN_GROWTH,
             "ratio_all_sizes": all(r is not None and r <= TARGET_RATIO for r in ratios),
             "ratio_at_largest": ratios[-1] is not None and ratios[-1] <= TARGET_RATIO,
@@ -717,27 +748,37 @@ def markdown_section(res: dict) -> str:
             f"| {', '.join(_f(x) for x in s.get('repeats', {}).get('pair_ratios', []))} "
             f"| {_f(s['ratios'].get('work_model_femli_linear_over_plain'))} |"
         )
-    lines += ["", *host_table(res), "", *breakdown_table(res), ""]
+    if all("host" in sz for sz in res["sizes"]):  # results of older harness versions have no host runs
+        lines += ["", *host_table(res)]
+    lines += ["", *breakdown_table(res), ""]
     if any(sz.get("diagnostics") for sz in res["sizes"]):
         lines += [*diagnostics_table(res), ""]
     g = summ["krylov_per_newton_growth_percent"]
     met = summ["targets_met"]
+    has_host = "ratio_host_iterative_solve_over_perfect_conductor" in summ
     ok = lambda flag: "ok" if flag else "MISSED"  # noqa: E731
+    every = lambda flag: "ok at every size" if flag else "not met at every size"  # noqa: E731
+    host_growth = "not measured" if g.get("host_iterative") is None else ok(met.get("krylov_growth_host"))
     lines += [
         "",
         f"Krylov iterations per Newton step, smallest -> largest mesh: Butler–Volmer {_f(g['butler_volmer'], '{:+.0f}')} %, "
-        f"linear {_f(g['linear'], '{:+.0f}')} %, host conduction (fieldsplit) {_f(g.get('host_iterative'), '{:+.0f}')} %, "
+        f"linear {_f(g['linear'], '{:+.0f}')} %, "
+        + (f"host conduction (fieldsplit) {_f(g.get('host_iterative'), '{:+.0f}')} % "
+           f"({' -> '.join(summ.get('krylov_per_newton_growth_sizes', {}).get('host_iterative') or ['not measured'])}), "
+           if has_host else "") +
         f"plain KSP {_f(summ['plain_krylov_growth_percent'], '{:+.0f}')} % "
         f"(target <= +{TARGET_KPN_GROWTH:g} %: BV {ok(met['krylov_growth_butler_volmer'])}, "
-        f"linear {ok(met['krylov_growth_linear'])}, host {ok(met.get('krylov_growth_host'))}).",
+        f"linear {ok(met['krylov_growth_linear'])}{f', host {host_growth}' if has_host else ''}).",
         "",
-        f"femli BV solve / femli linear solve: {', '.join(f'{k} {_f(v)}' for k, v in summ['ratio_femli_bv_solve_over_linear'].items())} "
-        f"(target <= {TARGET_BV_OVER_LINEAR}: {ok(met['bv_over_linear_all_sizes'])} at all sizes). "
-        f"Host conduction solve / perfect-conductor solve: "
-        f"{', '.join(f'{k} {_f(v)}' for k, v in summ['ratio_host_iterative_solve_over_perfect_conductor'].items())} "
-        f"(target <= {TARGET_HOST_OVER_PERFECT}: {ok(met['host_over_perfect_conductor_all_sizes'])} at all sizes, "
-        f"{ok(met['host_over_perfect_conductor_at_largest'])} at the largest).",
-        "",
+        *([
+            f"femli BV solve / femli linear solve: {', '.join(f'{k} {_f(v)}' for k, v in summ['ratio_femli_bv_solve_over_linear'].items())} "
+            f"(target <= {TARGET_BV_OVER_LINEAR}: {every(met['bv_over_linear_all_sizes'])}). "
+            f"Host conduction solve / perfect-conductor solve: "
+            f"{', '.join(f'{k} {_f(v)}' for k, v in summ['ratio_host_iterative_solve_over_perfect_conductor'].items())} "
+            f"(target <= {TARGET_HOST_OVER_PERFECT}: {every(met['host_over_perfect_conductor_all_sizes'])} measured, "
+            f"{ok(met['host_over_perfect_conductor_at_largest'])} at the largest size of the run).",
+            "",
+        ] if has_host else []),
         f"Ratio at the largest mesh: {_f(summ['ratio_at_largest'])} "
         f"(target <= {TARGET_RATIO}: {'ok' if met['ratio_at_largest'] else 'MISSED'}; all sizes "
         f"{'ok' if met['ratio_all_sizes'] else 'not all within target'}). Correctness checks "
@@ -779,13 +820,14 @@ def host_table(res: dict) -> list[str]:
             it = (f"{hi['mesh']['dofs']:,} | {hi['mesh']['cells']:,} | {sv['newton_iterations']} | {sv['krylov_iterations']} "
                   f"| {sv['krylov_per_newton']:.1f} | {_f(hi['timing'].get('assemble'))} | {_f(hi['timing'].get('solve'))}")
         else:
-            it = f"{hi.get('status')}: {hi.get('error', '')} | | | | | |"
+            it = f"{hi.get('status')}: {hi.get('reason') or hi.get('error', '')} | | | | | |"
         direct = (f"{_f(_solve_time(hd))} | {hd['solver']['newton_iterations']}" if hd.get("status") == "ok"
                   else f"{hd.get('status')}: {hd.get('reason') or hd.get('error', '')} | –")
         hr, bl = r.get("host_iterative_solve_over_perfect_conductor"), r.get("femli_bv_solve_over_linear")
         lines.append(
-            f"| {s['label']} | {it} | {bv.get('mesh', {}).get('dofs', 0):,} | {_f(_solve_time(bv))} | **{_f(hr)}** "
-            f"{'ok' if _within([hr], TARGET_HOST_OVER_PERFECT) else 'MISSED'} | {direct} "
+            f"| {s['label']} | {it} | {bv.get('mesh', {}).get('dofs', 0):,} | {_f(_solve_time(bv))} | "
+            f"{'not run' if hr is None else f'**{hr:.2f}** ' + ('ok' if hr <= TARGET_HOST_OVER_PERFECT else 'MISSED')} "
+            f"| {direct} "
             f"| {_f(_solve_time(f['linear']))} | **{_f(bl)}** {'ok' if _within([bl], TARGET_BV_OVER_LINEAR) else 'MISSED'} "
             f"| {', '.join(_f(x) for x in s.get('repeats', {}).get('bv_over_linear_pair_ratios', []))} |"
         )
@@ -806,9 +848,10 @@ def breakdown_table(res: dict) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in res["sizes"]:
-        runs = [("femli linear", s["femli"]["linear"]), ("femli BV", s["femli"]["butler_volmer"]),
-                ("femli host iterative", s["femli"]["host_iterative"]), ("femli host MUMPS", s["femli"]["host_direct"])]
-        for name, f in runs:
+        runs = [("femli linear", "linear"), ("femli BV", "butler_volmer"), ("femli host iterative", "host_iterative"),
+                ("femli host MUMPS", "host_direct")]
+        for name, variant in runs:
+            f = s["femli"].get(variant, {})
             if f.get("status") != "ok":
                 continue
             snes = f.get("petsc_events", {}).get("SNESSolve", {}).get("seconds", 0.0)
@@ -892,8 +935,9 @@ def main(argv=None) -> int:
     from petsc4py import PETSc
 
     PETSc.Options()["options_left"] = False  # diagnostic variants leave e.g. snes_linesearch_type unused
-    if args.sizes:
-        sizes = [(f"s{i + 1}", float(x)) for i, x in enumerate(args.sizes.split(","))]
+    if args.sizes:  # labels of the built-in sizes or size_min values
+        known = dict(FULL_SIZES + QUICK_SIZES)
+        sizes = [(x, known[x]) if x in known else (f"s{i + 1}", float(x)) for i, x in enumerate(args.sizes.split(","))]
     else:
         sizes = QUICK_SIZES if args.quick else FULL_SIZES
     repeat = args.repeat if args.repeat is not None else (1 if args.quick else 3)
@@ -915,8 +959,10 @@ def main(argv=None) -> int:
     records = []
     for label, size in sizes:
         try:
+            plan = {"iterative": selected(args.host_sizes, label), "direct": selected(args.direct_sizes, label),
+                    "direct_max_dofs": args.direct_max_dofs}
             records.append(run_size(label, size, comm, runs_dir, log, args.diagnose, repeat,
-                                    args.host_conductivity, args.direct_max_dofs))
+                                    args.host_conductivity, plan))
             if comm.rank == 0:  # partial results survive a crash on a later (larger) size
                 write_json(HERE / ".cache" / f"partial_pillar_host_{comm.size}ranks.json", records)
         except Exception:  # noqa: BLE001 - keep what was measured so far
