@@ -8,6 +8,7 @@ with units are converted to SI at load time. ``load_study`` turns a file into a
 import copy
 import hashlib
 import json
+import math
 import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Literal, get_args
@@ -222,6 +223,12 @@ class Study(_Section):
             raise ValueError(f"operating.counter {self.operating.counter!r} cannot also be an electrode in [kinetics]")
         return self
 
+    @model_validator(mode="after")
+    def _mesh_size(self):
+        """A mesh far too large for the machine is refused here, before Gmsh runs for hours."""
+        self.mesh.check_cells(self.geometry)
+        return self
+
     def resolved(self) -> dict[str, Any]:
         """The full study in SI, every default filled in (what `femli check` prints)."""
         return self.model_dump(mode="json")
@@ -233,7 +240,7 @@ class Study(_Section):
         payload = json.dumps(
             {
                 "geometry": self.geometry.model_dump(mode="json"),
-                "mesh": self.mesh.model_dump(mode="json"),
+                "mesh": self.mesh.model_dump(mode="json", exclude={"max_cells"}),  # a limit, not the mesh
                 "femli": __version__,
                 "builders": _builder_fingerprint(),
             },
@@ -286,26 +293,63 @@ def _format_validation(err: ValidationError, origin: str) -> str:
             msg = "unknown key (check spelling; see docs/study-reference.md)"
         elif e["type"] == "missing":
             msg = "required key is missing"
-        lines.append(f"  {loc or '(top level)'}: {msg}")
+        lines.append(f"  {loc}: {msg}" if loc else f"  {msg}")  # study-level checks name their keys
     return "\n".join(lines)
 
 
+def _nonfinite(node, path=()):
+    """(dotted key, value) of every inf or nan float in ``node`` (input data or a validated model)."""
+    if isinstance(node, BaseModel):
+        items = ((k, getattr(node, k)) for k in type(node).model_fields)
+    elif isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, (list, tuple)):
+        items = enumerate(node)
+    else:
+        if isinstance(node, float) and not math.isfinite(node):
+            yield ".".join(map(str, path)), node
+        return
+    for key, value in items:
+        yield from _nonfinite(value, (*path, key))
+
+
+def _refuse_nonfinite(node, origin: str) -> None:
+    """inf and nan are refused at load for every key, unit-typed or plain float, naming the key."""
+    bad = list(_nonfinite(node))
+    if bad:
+        raise ConfigError("\n".join([f"invalid study {origin}:"] +
+                                     [f"  {key}: must be a finite number, got {value!r}" for key, value in bad]))
+
+
 def study_from_dict(data: dict[str, Any], origin: str = "(from Python)") -> Study:
+    _refuse_nonfinite(data, origin)  # before the validators compute with them
     try:
         study = Study.model_validate(data)
         study._source = copy.deepcopy(data)
-        return study
     except ValidationError as err:
         raise ConfigError(_format_validation(err, origin)) from None
     except ConfigError as err:  # preset lookups inside validators
         raise ConfigError(f"invalid study {origin}: {err}") from None
+    _refuse_nonfinite(study, origin)  # e.g. the string "inf" given for a plain float key
+    return study
 
 
 def read_toml(path: Path, what: str = "study") -> dict:
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{what} file {path} is a directory, not a TOML file")
     if not path.is_file():
         raise ConfigError(f"{what} file not found: {path}")
     try:
-        return tomllib.loads(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} file {path} is not a text TOML file (it is not UTF-8 text)") from None
+    except OSError as err:
+        raise ConfigError(f"{what} file {path} cannot be read ({err.strerror or err})") from None
+    if "\x00" in text:
+        raise ConfigError(f"{what} file {path} is not a text TOML file (it contains NUL bytes)")
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
 

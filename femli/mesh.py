@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING
 import gmsh
 import numpy as np
 
+from femli import signals
 from femli.errors import ConfigError, GeometryError
 from femli.geometry import _occ
 from femli.geometry.base import GeometryInfo, GeometrySpec, MeshOptions
@@ -42,6 +45,7 @@ class MeshBundle:
     hash: str
     cached: bool
     timing: dict  # seconds: geometry (0 when cached), mesh
+    rebuilt: str | None = None  # why a corrupt cache entry was rebuilt (None: it was not)
 
     def tag(self, name: str, dim: int = 2) -> int:
         found = self.names.get(name)
@@ -67,7 +71,8 @@ def _gmsh_session(name: str):
     owner = not gmsh.isInitialized()
     if owner:
         # interruptible=False: gmsh may not install signal handlers off the main thread
-        gmsh.initialize(readConfigFiles=False, interruptible=False)
+        with signals.kept():  # gmsh puts back the default SIGINT/SIGTERM handlers
+            gmsh.initialize(readConfigFiles=False, interruptible=False)
     gmsh.option.setNumber("General.Terminal", 1 if os.environ.get("FEMLI_GMSH_VERBOSE") else 0)
     gmsh.model.add(name)
     try:
@@ -88,6 +93,14 @@ def _atomic_write(path: Path, write) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _quality() -> dict:
@@ -142,8 +155,15 @@ def _generate(geometry: GeometrySpec, options: MeshOptions, path: Path) -> tuple
             cause = f"Gmsh: {exc}" if type(exc) is Exception else f"{type(exc).__name__}: {exc}"
             raise GeometryError(f"{type(geometry).__name__}: failed while {stage} ({cause})") from None
         gmsh.option.setNumber("Mesh.Binary", 1)
-        _atomic_write(path, lambda tmp: gmsh.write(str(tmp)))
-    meta = {"info": dataclasses.asdict(info), "quality": quality}
+        digest = {}
+
+        def write(tmp):
+            gmsh.write(str(tmp))
+            digest["sha256"] = _sha256(tmp)
+
+        _atomic_write(path, write)
+    # the .json goes last and carries the .msh's hash: a reader trusts the pair only if both agree
+    meta = {"info": dataclasses.asdict(info), "quality": quality, "msh_sha256": digest["sha256"]}
     _atomic_write(path.with_suffix(".json"), lambda tmp: tmp.write_text(json.dumps(meta, indent=2)))
     return info, quality, {"geometry": t1 - t0, "mesh": t2 - t1}
 
@@ -154,24 +174,62 @@ def generate_msh(geometry: GeometrySpec, options: MeshOptions, path: str | Path)
     return info, quality
 
 
-def _read_meta(path: Path) -> tuple[GeometryInfo, dict]:
-    meta = json.loads(path.read_text())
-    info = meta["info"]
-    info["bounds"] = tuple(tuple(float(v) for v in corner) for corner in info["bounds"])
-    return GeometryInfo(**info), meta["quality"]
+class _CorruptEntry(Exception):
+    """A cache entry that cannot be trusted; the message says why."""
+
+
+def _read_meta(path: Path, msh: Path | None = None) -> tuple[GeometryInfo, dict]:
+    """The entry's .json; with ``msh``, also check the .msh is the file the .json was written for."""
+    try:
+        meta = json.loads(path.read_text())
+        info = dict(meta["info"])
+        info["bounds"] = tuple(tuple(float(v) for v in corner) for corner in info["bounds"])
+        info, quality = GeometryInfo(**info), dict(meta["quality"])
+        cells = int(quality["cells"])
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:  # JSONDecodeError is a ValueError
+        raise _CorruptEntry(f"{path.name} is unreadable ({type(exc).__name__}: {exc})") from None
+    if msh is not None:
+        if meta.get("msh_sha256") != _sha256(msh):
+            raise _CorruptEntry(f"{msh.name} does not match the checksum in {path.name}")
+        try:
+            gmsh.open(str(msh))
+            found = sum(len(t) for t in gmsh.model.mesh.getElements(3)[1])
+        except Exception as exc:  # noqa: BLE001 - gmsh raises plain Exception
+            raise _CorruptEntry(f"Gmsh cannot read {msh.name} ({exc})") from None
+        if found != cells:
+            raise _CorruptEntry(f"{msh.name} holds {found} tetrahedra, {path.name} says {cells}")
+    return info, quality
 
 
 def _root_prepare(geometry, options, msh: Path, use_cache: bool):
-    """Rank 0: make sure the cache files exist and open the mesh in gmsh."""
+    """Rank 0: make sure the cache files exist, verify them and open the mesh in gmsh.
+
+    A cache entry that fails verification (truncated or edited .msh or .json, one of
+    the pair missing) is rebuilt, never used and never fatal; the reason is returned.
+    """
     meta = msh.with_suffix(".json")
-    cached = use_cache and msh.is_file() and meta.is_file()
     timing = {"geometry": 0.0, "mesh": 0.0}
-    if not cached:
-        _, _, timing = _generate(geometry, options, msh)
+    rebuilt = None
     t0 = time.perf_counter()
-    info, quality = _read_meta(meta)
+    if use_cache and (msh.exists() or meta.exists()):
+        try:
+            if not (msh.is_file() and meta.is_file()):
+                raise _CorruptEntry(f"{(meta if msh.is_file() else msh).name} is missing")
+            info, quality = _read_meta(meta, msh)
+            return info, quality, True, timing, t0, None
+        except _CorruptEntry as exc:
+            rebuilt = f"mesh cache entry {msh.with_suffix('')} is corrupt ({exc}); rebuilt it"
+            with contextlib.suppress(Exception):
+                gmsh.model.remove()  # whatever a failed open left behind
+            gmsh.model.add(msh.stem)
+    _, _, timing = _generate(geometry, options, msh)
+    t0 = time.perf_counter()
+    try:  # just written: no checksum test (a concurrent run may have replaced it with its own equal mesh)
+        info, quality = _read_meta(meta)
+    except _CorruptEntry as exc:
+        raise GeometryError(f"{type(geometry).__name__}: the mesh just written to {msh} cannot be read back ({exc})") from None
     gmsh.open(str(msh))
-    return info, quality, cached, timing, t0
+    return info, quality, False, timing, t0, rebuilt
 
 
 def _wait_for_root(comm) -> None:
@@ -190,9 +248,17 @@ def build_mesh(
     cache_dir: str | Path | None = None,
     use_cache: bool = True,
 ) -> MeshBundle:
-    """Collective: the distributed mesh of ``geometry``, cached under ``key``."""
+    """Collective: the distributed mesh of ``geometry``, cached under ``key``.
+
+    A corrupt cache entry is rebuilt (rank 0 decides); the bundle's ``rebuilt`` says why
+    and rank 0 prints a warning.
+    """
     from dolfinx.io import gmsh as gmshio
 
+    try:  # every rank decides alike, before Gmsh: nothing to broadcast
+        options.check_cells(geometry)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     msh = cache_directory(cache_dir) / f"{key}.msh"
     root = comm.rank == 0
     with _gmsh_session(key) if root else contextlib.nullcontext():
@@ -219,9 +285,11 @@ def build_mesh(
         except Exception as exc:
             raise GeometryError(f"DOLFINx could not read the Gmsh mesh {msh}: {exc}") from None
     if root:  # "mesh" time includes reading the file and distributing it
-        info, quality, cached, timing, t0 = payload
+        info, quality, cached, timing, t0, rebuilt = payload
         timing["mesh"] += time.perf_counter() - t0
-        payload = (info, quality, cached, timing)
-    info, quality, cached, timing = comm.bcast(payload, root=0)
+        payload = (info, quality, cached, timing, rebuilt)
+        if rebuilt:
+            print(f"femli: warning: {rebuilt}", file=sys.stderr, flush=True)
+    info, quality, cached, timing, rebuilt = comm.bcast(payload, root=0)
     names = {name: (int(g.dim), int(g.tag)) for name, g in data.physical_groups.items()}
-    return MeshBundle(data.mesh, data.cell_tags, data.facet_tags, names, info, quality, key, cached, timing)
+    return MeshBundle(data.mesh, data.cell_tags, data.facet_tags, names, info, quality, key, cached, timing, rebuilt)

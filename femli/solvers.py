@@ -25,7 +25,14 @@ _GAMG = {
 }
 
 
-def petsc_options(solver, fields: tuple[str, ...] = ("phi",), linear: bool = False) -> dict:
+class PetscOptions(dict):
+    """PETSc options (name relative to a prefix -> value) that remember which keys the user gave
+    (``solver.petsc_options``): the problem checks after its first solve that PETSc used each of them."""
+
+    user: tuple[str, ...] = ()
+
+
+def petsc_options(solver, fields: tuple[str, ...] = ("phi",), linear: bool = False) -> PetscOptions:
     """PETSc options for a :class:`femli.config.Solver` section and the problem's field names.
 
     ``linear``: the residual is linear in the unknowns, so one Krylov solve is the
@@ -53,7 +60,9 @@ def petsc_options(solver, fields: tuple[str, ...] = ("phi",), linear: bool = Fal
                 opts[f"fieldsplit_{name}_ksp_type"] = "preonly"
                 opts |= {f"fieldsplit_{name}_{k}": v for k, v in _GAMG.items()}
     opts |= dict(solver.petsc_options)  # the user's word stays final
-    return opts
+    out = PetscOptions(opts)
+    out.user = tuple(solver.petsc_options)
+    return out
 
 
 _prefixes = count()

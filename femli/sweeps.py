@@ -87,43 +87,53 @@ def _finished(folder: Path, study: Study) -> dict | None:
 
 def run_sweep(sweep: Sweep, out: str | Path, comm=None, log=print, fresh: bool = False) -> list[dict]:
     from femli.parallel import world
-    from femli.runner import run_study
+    from femli.signals import interruptible
 
     comm = comm or world()
     out = Path(out)
     rows = []
     say = log if comm.rank == 0 else (lambda *a, **k: None)
-    for i, case in enumerate(sweep.cases()):
-        row = {"case": i, **case}
-        study, folder = sweep.base.updated(case), out / f"case_{i:03d}"
-        reused = None if fresh else comm.bcast(_finished(folder, study) if comm.rank == 0 else None, root=0)
-        if reused is not None:
-            say(f"sweep case {i}: {case}: reused (finished run of the same study in {folder})")
-            row["status"], metrics = "ok", reused
-        else:
-            say(f"sweep case {i}: {case}")
-            try:
-                result = run_study(study, out=folder, comm=comm, log=lambda *a, **k: None)
-                row["status"] = result.status
-                metrics = result.metrics
-                if result.status != "ok":
-                    row["error"] = metrics.get("error")
-            except KeyboardInterrupt:  # stop the sweep, keeping the table
-                row["status"], row["error"] = "interrupted", "interrupted"
-                rows.append(row)
-                if comm.rank == 0:
-                    _write_table(out, rows, sweep)
-                raise
-            except Exception as err:  # noqa: BLE001 - one broken case must not cost the others
-                row["status"], metrics = "failed", {}
-                row["error"] = str(err) if isinstance(err, FemliError) else f"internal error {type(err).__name__}: {err}"
-                say(f"  failed: {row['error']}")
-        row["reused"] = reused is not None
-        row |= {c: _lookup(metrics, c) for c in sweep.columns}
-        rows.append(row)
-        if comm.rank == 0:
-            _write_table(out, rows, sweep)
+    with interruptible(comm):  # SIGTERM between two cases stops the sweep cleanly too
+        for i, case in enumerate(sweep.cases()):
+            row = {"case": i, **case}
+            study, folder = sweep.base.updated(case), out / f"case_{i:03d}"
+            reused = None if fresh else comm.bcast(_finished(folder, study) if comm.rank == 0 else None, root=0)
+            if reused is not None:
+                say(f"sweep case {i}: {case}: reused (finished run of the same study in {folder})")
+                row["status"], metrics = "ok", reused
+            else:
+                say(f"sweep case {i}: {case}")
+                try:
+                    metrics = _run_case(study, folder, comm, say, row)
+                except KeyboardInterrupt:  # stop the sweep, keeping the table
+                    row["status"], row["error"] = "interrupted", "interrupted"
+                    rows.append(row)
+                    if comm.rank == 0:
+                        _write_table(out, rows, sweep)
+                    raise
+            row["reused"] = reused is not None
+            row |= {c: _lookup(metrics, c) for c in sweep.columns}
+            rows.append(row)
+            if comm.rank == 0:
+                _write_table(out, rows, sweep)
     return rows
+
+
+def _run_case(study, folder, comm, say, row) -> dict:
+    """One case; its status (and error) go into ``row``. A failure costs this case only."""
+    from femli.runner import run_study
+
+    try:
+        result = run_study(study, out=folder, comm=comm, log=lambda *a, **k: None)
+    except Exception as err:  # noqa: BLE001 - one broken case must not cost the others
+        row["status"] = "failed"
+        row["error"] = str(err) if isinstance(err, FemliError) else f"internal error {type(err).__name__}: {err}"
+        say(f"  failed: {row['error']}")
+        return {}
+    row["status"] = result.status
+    if result.status != "ok":
+        row["error"] = result.metrics.get("error")
+    return result.metrics
 
 
 def _write_table(out: Path, rows: list[dict], sweep: Sweep):

@@ -6,6 +6,7 @@ type for pydantic: it parses the string with pint, checks the dimension against
 a reference unit and stores the SI magnitude.
 """
 
+import math
 from functools import lru_cache
 from typing import Annotated
 
@@ -22,12 +23,22 @@ def _dimensionality(reference: str):
     return ureg.Quantity(1, reference).dimensionality
 
 
+def finite(value: float, given=None) -> float:
+    """``value`` if it is a finite number; inf and nan never describe a cell."""
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value if given is None else given!r}")
+    return value
+
+
 def to_si(value, reference: str) -> float:
     """Convert ``value`` (number = SI, or a string with units) to SI for ``reference``'s dimension."""
     if isinstance(value, bool):
         raise ValueError(f"expected a quantity in {reference}, got a boolean")
     if isinstance(value, (int, float)):
-        return float(value)  # numbers are SI
+        try:
+            return finite(float(value))  # numbers are SI
+        except OverflowError:  # an int too large for a float
+            raise ValueError("must be a finite number, got an integer too large for a float") from None
     if not isinstance(value, str):
         raise ValueError(f"expected a number or a string with units like '1 {reference}', got {value!r}")
     try:
@@ -35,13 +46,17 @@ def to_si(value, reference: str) -> float:
     except (pint.errors.PintError, ValueError, TypeError, AttributeError, SyntaxError) as exc:
         raise ValueError(f"cannot read {value!r} as a quantity ({exc})") from None
     if isinstance(q, (int, float)):  # a bare number given as a string
-        return float(q)
+        return finite(float(q), value)
+    try:
+        finite(float(q.magnitude), value)
+    except TypeError:  # e.g. an array or a complex magnitude
+        raise ValueError(f"cannot read {value!r} as a single quantity") from None
     if q.dimensionality != _dimensionality(reference):
         raise ValueError(
             f"{value!r} has units of {q.dimensionality}, expected units compatible with {reference}"
         )
     # 12 significant digits: '5 um' stores as 5e-06, not 4.9999999999999996e-06
-    return float(f"{q.to_base_units().magnitude:.12g}")
+    return finite(float(f"{q.to_base_units().magnitude:.12g}"), value)
 
 
 def _kind(reference: str, *constraints):

@@ -1,10 +1,13 @@
 """Bad input gets one clear message naming the parameter, exit status 2, no traceback."""
 
+from pathlib import Path
+
 import pytest
 
 from conftest import PROBLEMS, run_cli
 
 STUDY = PROBLEMS / "pillar_host.toml"
+SMALL = ["geometry.cells=[1,1]", "mesh.size_max='6 um'", "mesh.size_min='3 um'", "output.report=false", "output.fields=false"]
 
 CASES = [
     # (--set overrides, words the message must contain)
@@ -33,6 +36,20 @@ CASES = [
     (["host.conductivity_profile=[[0.5, 1], [0.2, 2]]"], ["conductivity_profile", "increase strictly"]),
     (["geometry.mesh_host=true"], ["mesh_host", "[host]"]),
     (["host.conductivity='1 S/m'", "kinetics.current_collector.model=primary"], ["primary", "finite host conductivity"]),
+    # inf and nan are refused at load, unit-typed or plain float (never reach Gmsh or PETSc)
+    (["geometry.pillar_height=inf"], ["geometry.pillar_height", "must be a finite number"]),
+    (["geometry.pillar_height=nan"], ["geometry.pillar_height", "must be a finite number"]),
+    (["geometry.pillar_height='inf um'"], ["geometry.pillar_height", "must be a finite number"]),
+    (["geometry.pillar_height=Infinity"], ["geometry.pillar_height", "must be a finite number"]),
+    (["electrolyte.conductivity=nan"], ["electrolyte.conductivity", "must be a finite number"]),
+    (["operating.current_density=inf"], ["operating.current_density", "must be a finite number"]),
+    (["solver.newton_rtol=NaN"], ["solver.newton_rtol", "must be a finite number"]),
+    (["geometry.coating.bottom_fraction=NaN"], ["geometry.coating.bottom_fraction", "must be a finite number"]),
+    # a mesh far too large is refused before Gmsh runs
+    (["mesh.size_max='0.05 um'", "mesh.size_min='0.05 um'"], ["mesh.size_max", "mesh.size_min", "mesh.max_cells", "tetrahedra"]),
+    (["mesh.max_cells=1000"], ["mesh.size_max", "mesh.max_cells = 1000"]),
+    # a PETSc option PETSc never reads (checked after the first solve)
+    (['solver.petsc_options={"ksp_typee": "cg"}', *SMALL], ["solver.petsc_options", "ksp_typee", "did not use"]),
 ]
 
 
@@ -51,6 +68,47 @@ def test_bad_parameter_is_named(overrides, words, tmp_path):
 def test_missing_study_file(tmp_path):
     res = run_cli(["check", tmp_path / "nope.toml"])
     assert res.returncode == 2 and "study file not found" in res.stderr and "Traceback" not in res.stderr
+
+
+def _directory(tmp_path):
+    return tmp_path
+
+
+def _png(tmp_path):
+    path = tmp_path / "figure.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    return path
+
+
+def _executable(tmp_path):
+    import sys
+
+    return Path(sys.executable).resolve()
+
+
+@pytest.mark.parametrize("make, words", [
+    (_directory, ["is a directory"]),
+    (_png, ["is not a text TOML file"]),
+    (_executable, ["is not a text TOML file"]),
+], ids=["directory", "png", "executable"])
+def test_study_path_is_not_a_toml_file(make, words, tmp_path):
+    path = make(tmp_path)
+    res = run_cli(["check", path])
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+    assert f"study file {path}" in res.stderr
+    for w in words:
+        assert w in res.stderr, res.stderr
+
+
+def test_valid_petsc_option_still_runs(tmp_path):
+    """The unused-option check looks only at the user's keys, and a used one passes."""
+    args = ["run", STUDY, "--out", tmp_path, "--set", 'solver.petsc_options={"ksp_monitor_cancel": true, "pc_gamg_threshold": 0.05}']
+    for o in SMALL:
+        args += ["--set", o]
+    res = run_cli(args)
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
 
 
 def test_invalid_toml(tmp_path):

@@ -133,3 +133,56 @@ def test_report_survives_a_failing_figure(tmp_path, study, monkeypatch):
     assert not (tmp_path / "figures" / "current_vs_height.png").exists()
     _check_png(tmp_path / "figures" / "current_distribution.png")
     assert "figure not available" in text
+
+
+# --- figure writes: no temporary file survives -----------------------------------------------
+
+
+def _report_inputs():
+    import numpy as np
+
+    from femli.analysis.surface_data import SurfaceField
+
+    um = 1e-6
+    verts = np.array([[[0, 0, 0], [10, 0, 0], [0, 10, 0]], [[10, 0, 0], [10, 10, 5], [0, 10, 0]]], float) * um
+    ids = np.array([[0, 1, 2], [1, 3, 2]])
+    area = np.full(2, 50 * um**2)
+    surface = SurfaceField("current_collector", verts, ids, area, np.array([10.0, 30.0]))
+    metrics = {"status": "ok", "surfaces": {"current_collector": {"mean": 20.0, "hot_spots": []}}}
+    return [surface], metrics
+
+
+@pytest.mark.parametrize("error", [ValueError, KeyboardInterrupt])
+def test_interrupted_figure_leaves_no_temporary_file(error, study, tmp_path, monkeypatch):
+    def half_written(path, *args, **kwargs):
+        Path(path).write_bytes(b"\x89PNG")  # the writer got this far
+        raise error("killed while saving")
+
+    monkeypatch.setattr(report, "_plot_distribution", half_written)
+    surfaces, metrics = _report_inputs()
+    if error is KeyboardInterrupt:
+        with pytest.raises(KeyboardInterrupt):
+            report.write_report(tmp_path, study, metrics, surfaces, (0.0, 1e-5))
+    else:  # an ordinary failure loses only that figure
+        report.write_report(tmp_path, study, metrics, surfaces, (0.0, 1e-5))
+        assert (tmp_path / "report.md").is_file()
+    assert not (tmp_path / "figures" / "current_distribution.png").exists()
+    assert not list(tmp_path.rglob(".*")), "temporary files left behind"
+
+
+def test_stale_temporaries_of_a_killed_run_are_removed(study, tmp_path, monkeypatch):
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    stale = [figures / ".current_distribution.0123abcd.tmp.png",  # this module's naming
+             figures / ".surface_current.png.k3j4h5.png",  # femli.atomic's naming
+             tmp_path / ".report.md.x7y8z9.md"]
+    for path in stale:
+        path.write_bytes(b"")  # a kill -9 leaves zero-byte files
+    keep = figures / "notes.txt"
+    keep.write_text("not ours")
+    monkeypatch.setattr(report, "_render_pyvista", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("no GL")))
+    surfaces, metrics = _report_inputs()
+    report.write_report(tmp_path, study, metrics, surfaces, (0.0, 1e-5))
+    assert not any(p.exists() for p in stale)
+    assert keep.read_text() == "not ours"
+    assert not list(tmp_path.rglob(".*"))
