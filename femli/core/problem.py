@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import ufl
 from dolfinx import fem
 from dolfinx.fem import petsc as fpetsc
+from dolfinx.fem.bcs import bcs_by_block
+from dolfinx.fem.forms import extract_function_spaces
 
 from femli import signals
 from femli.errors import ConfigError, SolverError
@@ -131,10 +133,9 @@ class CoupledProblem:
         self.prefix = unique_prefix(name)
         self.snes = PETSc.SNES().create(self.A.comm)
         self.snes.setOptionsPrefix(self.prefix)
-        ctx = {"u": self._u, "residual": self.F, "jacobian": self.J, "bcs": self.bcs}
-        if (blocks := self.b.getAttr("_blocks")) is not None:
-            ctx["_blocks"] = blocks
-        self.snes.setFunction(fpetsc.assemble_residual, self.b, kargs=ctx)
+        self._blocks = self.b.getAttr("_blocks")
+        self._bc_rows = bcs_by_block(extract_function_spaces(self.F), self.bcs) if blocked else self.bcs
+        self.snes.setFunction(self._residual, self.b)
         self.snes.setJacobian(self._jacobian, self.A, None)
         self._options = dict(options)
         # the user's own keys (femli.solvers.PetscOptions.user): checked once PETSc has read its options
@@ -158,6 +159,24 @@ class CoupledProblem:
             out.append((f.name, PETSc.IS().createStride(n, start, 1, comm=self.A.comm)))
             start += n
         return out
+
+    def _residual(self, snes, x, b):
+        """F(x) with the Dirichlet rows x - g. Every Newton solve starts on its Dirichlet values
+        (``solve``) and the Jacobian's Dirichlet rows are identity rows, so x = g there throughout
+        and DOLFINx's lifting (a Jacobian-sized assembly per residual) would add exactly zero."""
+        from petsc4py import PETSc
+
+        x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+        fpetsc.assign(x, self._u)
+        if self._blocks is not None:
+            b.setAttr("_blocks", self._blocks)
+            x.setAttr("_blocks", self._blocks)
+        with b.localForm() as local:
+            local.set(0.0)
+        fpetsc.assemble_vector(b, self.F)
+        b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        fpetsc.set_bc(b, self._bc_rows, x0=x, alpha=-1.0)
+        b.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
 
     def _jacobian(self, snes, x, J, P):
         from petsc4py import PETSc
