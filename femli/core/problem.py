@@ -141,6 +141,9 @@ class CoupledProblem:
         # the user's own keys (femli.solvers.PetscOptions.user): checked once PETSc has read its options
         self._user_keys = tuple(getattr(options, "user", ()))
         db = PETSc.Options()
+        # a problem built but never solved (an error in between) leaves its options unread:
+        # PETSc would list them at exit as if the user had misspelled them
+        db.setValue("options_left", False)
         for k, v in self._options.items():
             db[f"{self.prefix}{k}"] = v
         self.snes.setFromOptions()
