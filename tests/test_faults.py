@@ -116,9 +116,10 @@ def test_second_writer_is_refused(tmp_path):
 
 @pytest.mark.parametrize("changes", [
     ["--set", "operating.mode=potentiostatic", "--set", "operating.voltage='1000 V'", "--set", "operating.current_density=null"],
-])
+    ["--set", "operating.current_density='1e6 A/cm^2'"],
+], ids=["1000 V", "1e6 A/cm^2"])
 def test_wrong_answer_is_not_ok(changes, tmp_path):
-    """An absurd drive: Newton stops on a small step with the equations unbalanced (9.5e-3)."""
+    """An absurd drive: Newton stops on a small step with the equations unbalanced (9.5e-3 at 1000 V, 2.8e-2 at 1e6 A/cm^2)."""
     res = run_cli(["run", PROBLEMS / "pillar_host.toml", "--out", tmp_path, *SMALL, *changes])
     assert res.returncode == 1, res.stderr
     m = _metrics(tmp_path)
