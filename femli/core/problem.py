@@ -94,14 +94,22 @@ class CoupledProblem:
 
         self.F = fem.form(self.residual_forms, entity_maps=self.entity_maps) if blocked else \
             fem.form(self.residual_forms[0], entity_maps=self.entity_maps)
-        self.J = compile(J)
         # the constant part pays off when Newton takes more than one step; every diagonal
         # block of the varying part must exist for blocked assembly with Dirichlet rows
         nl_diagonal = [J_nl[i][i] is not None for i in range(len(self.fields))]
         self._split = any(a is not None for row in J_nl for a in row) and all(nl_diagonal)
+        # the whole Jacobian is compiled only when it is assembled whole
+        self.J = None if self._split else compile(J)
         self.J_nl = compile(J_nl) if self._split else None
+        J_lin = compile(J_lin) if self._split else None
         kind = "mpi" if blocked else None
-        self.A = fpetsc.create_matrix(self.J, kind=kind)
+        if self._split and blocked:
+            # the pattern: bulk blocks where they exist (they hold the kinetic terms of their field
+            # too), the kinetic (interface) blocks elsewhere
+            pattern = [[a if a is not None else b for a, b in zip(ra, rb)] for ra, rb in zip(J_lin, self.J_nl)]
+        else:
+            pattern = J_lin if self._split else self.J
+        self.A = fpetsc.create_matrix(pattern, kind=kind)
         if blocked:
             # DOLFINx's pattern for an interface (dS) form on sub-mesh spaces couples every interface
             # cell with a placeholder dof (the side a sub-mesh does not have): stored zeros that make
@@ -112,16 +120,17 @@ class CoupledProblem:
             self.A.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
         self._A_lin = None
         if self._split:
-            # PETSc drops never-set entries at assembly, and the copy below must keep the whole
-            # pattern: one field's kinetic terms lie inside the cells' pattern of the bulk terms,
-            # the blocks' interface coupling does not (then the full Jacobian sets the pattern once)
-            fpetsc.assemble_matrix(self.A, self.J if blocked else compile(J_lin), self.bcs, diag=1.0)
+            # PETSc drops never-set entries at the final assembly, and the copy in _jacobian must
+            # keep the whole pattern: one field's kinetic terms lie inside the cells' pattern of the
+            # bulk terms; the blocks' interface coupling does not, so both set the pattern at once
+            if blocked:
+                fpetsc.assemble_matrix(self.A, self.J_nl, self.bcs, diag=1.0)
+                self.A.assemble(PETSc.Mat.AssemblyType.FLUSH)  # between inserted and added values; keeps the space
+            fpetsc.assemble_matrix(self.A, J_lin, self.bcs, diag=1.0)
             self.A.assemble()
             if blocked:
                 self._A_lin = self.A.duplicate(copy=False)
-                self._A_lin.setOption(PETSc.Mat.Option.IGNORE_ZERO_ENTRIES, True)
-                self._A_lin.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
-                fpetsc.assemble_matrix(self._A_lin, compile(J_lin), self.bcs, diag=1.0)
+                fpetsc.assemble_matrix(self._A_lin, J_lin, self.bcs, diag=1.0)
                 self._A_lin.assemble()
             else:
                 self._A_lin = self.A.copy()
