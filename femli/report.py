@@ -7,8 +7,6 @@ mA/cm², µm and mV, the units battery people read.
 """
 
 import logging
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +16,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure  # no pyplot: no global backend state, nothing left open in a long run
 
 from femli.analysis.surface_data import SurfaceField
-from femli.atomic import write_text
+from femli.atomic import atomic_path, write_text
 from femli.config import Study
 
 log = logging.getLogger(__name__)
@@ -56,28 +54,20 @@ def write_report(out_dir: Path, study: Study, metrics: dict, surfaces: list[Surf
 
 
 def _write_figure(path: Path, draw) -> None:
-    """``draw(tmp)`` then rename onto ``path``: a figure is complete or absent, never truncated.
-
-    The temporary name (``.<name>.<random>.tmp.png``, suffix kept for the writers) exists only
-    while drawing; it is removed on any exception, KeyboardInterrupt included. Only a hard kill
-    can leave it behind, and the next report removes it (:func:`_remove_stale_temporaries`).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp{path.suffix}")
-    try:
+    """``draw(tmp)`` then rename onto ``path`` (femli.atomic, which removes the temporary on any
+    exception, KeyboardInterrupt included): a figure is complete or absent, never empty. Only a
+    hard kill can leave the temporary behind; the next report removes it."""
+    with atomic_path(path) as tmp:
         draw(tmp)
         if not tmp.is_file() or tmp.stat().st_size == 0:
             raise RuntimeError(f"drawing {path.name} wrote no data")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _remove_stale_temporaries(out_dir: Path, drawers) -> None:
     """Temporary figure (and report) files of an earlier run that was killed while writing them."""
     figures = out_dir / "figures"
-    stale = list(figures.glob(".*.tmp*"))  # this module's temporaries
-    for name in drawers:  # femli.atomic's naming (.<file>.<random><suffix>), as written by earlier versions
+    stale = list(figures.glob(".*.tmp*"))  # the naming of a femli version between 6fc59ab and this one
+    for name in drawers:  # femli.atomic's naming (.<file>.<random><suffix>)
         stale += figures.glob(f".{name}.png.*")
     stale += out_dir.glob(".report.md.*")
     for path in stale:

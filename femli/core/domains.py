@@ -56,7 +56,7 @@ def sub_entities(parent, sub, cell_map, dim) -> np.ndarray:
 class Volume:
     """A set of named volumes of the parent mesh on which fields live.
 
-    ``mesh`` is the parent itself (``entity_map`` None) or a sub-mesh; its
+    ``mesh`` is the parent itself or a sub-mesh (its entity map is in ``Domain.entity_maps``); its
     ``cell_tags`` and ``facet_tags`` are the parent's, carried over. ``tags`` are
     the parent cell-tag values it covers, so ``Domain.dx(volume.tags)`` is this
     volume in coupled forms.
@@ -64,7 +64,6 @@ class Volume:
 
     name: str
     mesh: dmesh.Mesh
-    entity_map: object | None
     cell_tags: dmesh.MeshTags
     facet_tags: dmesh.MeshTags
     tags: tuple[int, ...]
@@ -94,7 +93,7 @@ class Domain:
         self.entity_maps: list = []
         all_cells = np.arange(local_cell_count(msh), dtype=np.int32)
         if not separate:
-            self.volumes["electrolyte"] = Volume("electrolyte", msh, None, bundle.cell_tags, bundle.facet_tags,
+            self.volumes["electrolyte"] = Volume("electrolyte", msh, bundle.cell_tags, bundle.facet_tags,
                                                  tuple(self.volume_tags.values()), all_cells)
             return
         values = _cell_values(msh, bundle.cell_tags)
@@ -120,7 +119,7 @@ class Domain:
         sub_f, first = np.unique(facet_map[ft.indices[keep]], return_index=True)
         sub.topology.create_connectivity(tdim - 1, tdim)
         facet_tags = dmesh.meshtags(sub, tdim - 1, sub_f, ft.values[keep][first])
-        return Volume(name, sub, emap, cell_tags, facet_tags, tags, parent_cells)
+        return Volume(name, sub, cell_tags, facet_tags, tags, parent_cells)
 
     def ds(self, metadata: dict | None = None) -> ufl.Measure:
         return ufl.Measure("ds", domain=self.mesh, subdomain_data=self.bundle.facet_tags, metadata=metadata or {})

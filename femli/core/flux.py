@@ -18,6 +18,8 @@ import ufl
 from dolfinx import fem, la
 from dolfinx.fem import petsc as fpetsc
 
+from femli.errors import SolverError
+
 
 def reactions(residual, field, entity_maps=None) -> np.ndarray:
     """The residual form of ``field`` at its present value, unconstrained (local dofs, ghosts summed)."""
@@ -51,6 +53,9 @@ def consistent_flux(residual, field, tags, flux: fem.Function, entity_maps=None)
     b = la.petsc.create_vector_wrap(rhs.x)
     x = la.petsc.create_vector_wrap(flux.x)
     ksp.solve(b, x)
-    flux.x.scatter_forward()
+    reason = ksp.getConvergedReason()
     for obj in (ksp, A, b, x):
         obj.destroy()
+    if reason <= 0:  # a wrong flux would pass for a result
+        raise SolverError(f"the boundary mass system of the primary-surface flux did not converge (KSP reason {reason})")
+    flux.x.scatter_forward()

@@ -16,6 +16,7 @@ for every model.
 """
 
 from dataclasses import dataclass, field
+
 import ufl
 from dolfinx import fem
 from dolfinx.fem import petsc as fpetsc

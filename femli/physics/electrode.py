@@ -56,15 +56,14 @@ class BoundaryElectrode(_Electrode):
     def __init__(self, name, tag, kinetics, field, ds, analysis_ds, phi_s=0.0):
         super().__init__(name, tag, kinetics, analysis_ds)
         self.field, self.ds, self.phi_s = field, ds, phi_s
-        self._phi = field.u  # same function whether ds is the field's mesh or its parent
 
     def residual(self) -> dict:
         msh = self.ds.ufl_domain()
-        i_loc = self.kinetics_on(msh).current(self.phi_s - self._phi)
+        i_loc = self.kinetics_on(msh).current(self.overpotential())
         return {self.field: ohm.electrode(i_loc, self.field.test, self.ds(self.tag))}
 
     def overpotential(self):
-        return self.phi_s - self._phi
+        return self.phi_s - self.field.u  # the same on the field's mesh or its parent
 
 
 class InterfaceElectrode(_Electrode):
