@@ -2,6 +2,8 @@
 
 import csv
 
+import pytest
+
 import femli
 from conftest import PROBLEMS, run_cli
 
@@ -92,3 +94,16 @@ def test_columns_must_be_a_list(tmp_path):
     path.write_text(SWEEP.replace('columns = ["cell.resistance", "deposition.height_centroid"]', 'columns = "cell.resistance"'))
     res = run_cli(["sweep", path, "--out", tmp_path / "out"])
     assert res.returncode == 2 and "table.columns must be a list" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.mpi
+def test_sweep_resumes_on_two_ranks(tmp_path):
+    """Rank 0 decides what is reused and every rank follows (no rank runs a case alone)."""
+    path = tmp_path / "sweep.toml"
+    path.write_text(SWEEP.replace('"solver.newton_max_it" = [1, 50]', '"solver.newton_max_it" = [50]'))
+    first = run_cli(["sweep", path, "--out", tmp_path / "out"], nproc=2, timeout=300)
+    again = run_cli(["sweep", path, "--out", tmp_path / "out"], nproc=2, timeout=300)
+    assert first.returncode == 0 and again.returncode == 0, first.stderr + again.stderr
+    assert again.stdout.count("reused") == 2
+    table = list(csv.DictReader((tmp_path / "out" / "sweep.csv").open()))
+    assert [r["reused"] for r in table] == ["True", "True"] and all(r["status"] == "ok" for r in table)
