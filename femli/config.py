@@ -20,7 +20,8 @@ from femli.errors import ConfigError
 from femli.geometry import Geometry, MeshOptions
 from femli.coatings import Coating
 from femli.geometry.base import ELECTRODE_SURFACES, is_electrode_surface
-from femli.units import AreaResistance, Conductivity, NonNegativeVoltage, PositiveCurrentDensity, Temperature, Voltage
+from femli.units import (AreaResistance, ArealCapacity, Concentration, Conductivity, CurrentDensity, Diffusivity, Duration,
+                         NonNegativeVoltage, PositiveCurrentDensity, Temperature, Voltage)
 
 
 class _Section(BaseModel):
@@ -28,7 +29,9 @@ class _Section(BaseModel):
 
 
 class ModelOptions(_Section):
-    kind: Literal["secondary_current"] = "secondary_current"
+    kind: Literal["secondary_current", "transient_transport"] = Field(
+        "secondary_current", description="secondary_current: steady, ohmic electrolyte; transient_transport: "
+        "salt concentration and potential over time (concentrated-solution theory), driven by [[protocol]]")
     degree: Literal[1, 2] = Field(1, description="Lagrange degree of the potential")
 
 
@@ -69,9 +72,31 @@ class Host(Conductor):
 
 
 class Electrolyte(Conductor):
-    """The main ion conductor (volume ``electrolyte``): a liquid electrolyte or a solid electrolyte."""
+    """The main ion conductor (volume ``electrolyte``): a liquid electrolyte or a solid electrolyte.
+
+    ``material`` names a constant preset (femli.materials) or a concentration- and
+    temperature-dependent one (femli.electrolytes); an explicit value replaces the
+    preset's property by that constant. The transport properties (diffusivity,
+    transference number, thermodynamic factor) and ``concentration`` matter for
+    model.kind = "transient_transport" only."""
 
     material: str | None = "LiPF6_EC_DMC_1M"
+    concentration: Concentration = Field(1000.0, description="bulk (and initial) salt concentration, mol/m^3")
+    diffusivity: Diffusivity | None = Field(None, description="salt diffusivity, m^2/s")
+    transference_number: float | None = Field(None, gt=0, lt=1, description="cation transference number t+")
+    thermodynamic_factor: float | None = Field(None, gt=0, description="1 + dln f/dln c")
+
+    @model_validator(mode="after")
+    def _resolve(self):
+        if self.conductivity is None and self.varying() is not None:
+            return self  # the study fills in kappa at the bulk concentration and temperature
+        return super()._resolve()
+
+    def varying(self):
+        """The concentration-dependent preset named by ``material``, or None."""
+        from femli import electrolytes
+
+        return electrolytes.ELECTROLYTE_MODELS.get(self.material) if self.material else None
 
 
 class Kinetics(_Section):
@@ -128,6 +153,9 @@ class Operating(_Section):
     current_density: PositiveCurrentDensity = 20.0  # 2 mA/cm^2
     voltage: Voltage | None = None
     counter: str = "separator"
+    counter_salt: Literal["bulk", "lithium"] = Field(
+        "bulk", description="transient transport: the counter boundary holds the bulk concentration, or is a Li "
+        "electrode whose salt flux balances its current (a closed Li|Li cell)")
     temperature: Temperature = 298.15
 
     @model_validator(mode="after")
@@ -138,6 +166,62 @@ class Operating(_Section):
         if unused in self.model_fields_set and getattr(self, unused) is not None:
             raise ValueError(f"'{unused}' has no effect in {self.mode} mode: remove it or change 'mode'")
         return self
+
+
+class ProtocolStep(_Section):
+    """One step of a transient protocol ([[protocol]] entries, run in order).
+
+    galvanostatic: ``current_density`` enters at the counter boundary (> 0 plates Li on the
+    electrodes, < 0 strips); potentiostatic: the counter boundary is held at ``voltage``
+    (> 0 plates); rest: no current. Each step ends after ``duration``, or when the plated
+    (stripped) ``capacity`` per counter area is reached, or at ``voltage_limit`` (|cell
+    voltage|, galvanostatic), whichever comes first; Sand's time ends a plating
+    galvanostatic step too (time.on_sand says whether the protocol goes on)."""
+
+    mode: Literal["galvanostatic", "potentiostatic", "rest"]
+    current_density: CurrentDensity | None = None
+    voltage: Voltage | None = None
+    duration: Duration | None = None
+    capacity: ArealCapacity | None = Field(None, description="charge per counter area, e.g. '1 mAh/cm^2'")
+    voltage_limit: NonNegativeVoltage | None = None
+
+    @model_validator(mode="after")
+    def _complete(self):
+        needs = {"galvanostatic": "current_density", "potentiostatic": "voltage"}.get(self.mode)
+        if needs and getattr(self, needs) is None:
+            raise ValueError(f"a {self.mode} step needs '{needs}'")
+        if needs and getattr(self, needs) == 0:
+            raise ValueError(f"{needs} = 0: use mode = 'rest' for a step without current")
+        given = {k for k in ("current_density", "voltage", "voltage_limit", "capacity") if getattr(self, k) is not None}
+        allowed = {"galvanostatic": {"current_density", "voltage_limit", "capacity"},
+                   "potentiostatic": {"voltage", "capacity"}, "rest": set()}[self.mode]
+        if given - allowed:
+            raise ValueError(f"{sorted(given - allowed)} have no effect in a {self.mode} step")
+        if self.duration is None and self.capacity is None:
+            raise ValueError(f"a {self.mode} step needs an end: 'duration'" + ("" if self.mode == "rest" else " or 'capacity'"))
+        return self
+
+    def end_time(self) -> float:
+        """The step's length when nothing ends it earlier (a galvanostatic capacity is a duration)."""
+        ends = [self.duration] if self.duration is not None else []
+        if self.capacity is not None and self.mode == "galvanostatic":
+            ends.append(self.capacity / abs(self.current_density))
+        return min(ends) if ends else float("inf")
+
+
+class TimeOptions(_Section):
+    """Adaptive time stepping (variable-step BDF2, femli.core.time) and events of transient runs."""
+
+    rtol: float = Field(1e-3, gt=0, lt=1, description="local error per step, relative to the bulk concentration")
+    initial_step: Duration = Field(1e-3, description="first step after every protocol change, s")
+    min_step: Duration = Field(1e-9, description="a step that must shrink below this is a solver failure, s")
+    max_step: Duration | None = Field(None, description="upper bound on the step, s")
+    max_steps: int = Field(100_000, gt=0, description="time steps per protocol step")
+    sand_tolerance: float = Field(1e-3, gt=0, lt=0.5, description="Sand's time is reached when the lowest surface "
+                                  "concentration falls to this fraction of the bulk value")
+    on_sand: Literal["stop", "next"] = Field("stop", description="after Sand's time: end the run, or go on with the next step")
+    cycles: int = Field(1, ge=1, description="run the [[protocol]] steps this many times")
+    output_interval: Duration | None = Field(None, description="field snapshots this often (s); always at each step's end")
 
 
 class Solver(_Section):
@@ -172,6 +256,8 @@ class Study(_Section):
     coatings: tuple[Coating, ...] = Field((), description="coatings applied to host facets after meshing, in order")
     kinetics: dict[str, Kinetics] = Field(description="electrode surfaces by name; other surfaces are insulating")
     operating: Operating = Operating()
+    protocol: tuple[ProtocolStep, ...] = Field((), description="transient runs: the steps, in order")
+    time: TimeOptions = TimeOptions()
     solver: Solver = Solver()
     output: Output = Output()
     _source: dict = PrivateAttr(default_factory=dict)  # the input as given, before presets were resolved
@@ -222,6 +308,59 @@ class Study(_Section):
         if self.operating.counter in self.kinetics:
             raise ValueError(f"operating.counter {self.operating.counter!r} cannot also be an electrode in [kinetics]")
         return self
+
+    @model_validator(mode="after")
+    def _transient(self):
+        transient = self.model.kind == "transient_transport"
+        if self.protocol and not transient:
+            raise ValueError("protocol: [[protocol]] steps need model.kind = 'transient_transport'")
+        e = self.electrolyte
+        if e.conductivity is None:  # a concentration-dependent preset: kappa at the bulk state for steady use
+            object.__setattr__(e, "conductivity", float(e.varying().conductivity(e.concentration, self.operating.temperature)))
+        if not transient:
+            return self
+        if not self.protocol:
+            raise ValueError("model.kind = 'transient_transport' needs [[protocol]] steps (mode, current or voltage, end)")
+        steady = [k for k in ("mode", "current_density", "voltage") if k in self.operating.model_fields_set]
+        if steady:
+            raise ValueError(f"operating.{steady[0]}: a transient run is driven by [[protocol]], not by [operating]")
+        if self.host is not None:
+            raise ValueError("host: finite host conductivity with transient transport is not supported yet")
+        if self.phases:
+            raise ValueError(f"phases: transient transport in a single electrolyte volume only, not {sorted(self.phases)}")
+        if self.operating.counter_salt == "lithium" and any(s.mode == "potentiostatic" for s in self.protocol):
+            raise ValueError("operating.counter_salt = 'lithium' with a potentiostatic step: hold the bulk "
+                             "concentration at the counter (counter_salt = 'bulk') for potentiostatic steps")
+        self.transport_properties()  # refuses a preset without transport values now, not after meshing
+        return self
+
+    def transport_properties(self):
+        """The electrolyte's kappa, D, t+ and thermodynamic factor as a femli.electrolytes model."""
+        from femli import electrolytes
+
+        e = self.electrolyte
+        base = e.varying()
+        if base is None:
+            preset = materials.preset("electrolyte", e.material) if e.material else {}
+            values = {k: getattr(e, k) if getattr(e, k) is not None else preset.get(k)
+                      for k in ("conductivity", "diffusivity", "transference_number")}
+            missing = [k for k, v in values.items() if v is None]
+            if missing:
+                raise ValueError(f"electrolyte.{missing[0]} is needed for transient transport "
+                                 f"({'preset ' + repr(e.material) + ' has none' if e.material else 'no material preset given'})")
+            return electrolytes.constant_electrolyte(
+                values["conductivity"], values["diffusivity"], values["transference_number"],
+                e.thermodynamic_factor or 1.0, name=e.material or "constant")
+        overrides = {k: getattr(e, k) for k in ("conductivity", "diffusivity", "transference_number", "thermodynamic_factor")
+                     if k in e.model_fields_set}
+        if not overrides:
+            return base
+        from dataclasses import replace
+
+        fixed = {k: electrolytes.Correlation(electrolytes.constant, float(v), "given by the study", c_scale=1.0)
+                 for k, v in overrides.items()}
+        return replace(base, correlations={**base.correlations, **fixed},
+                       sources={**base.sources, **{k: "given by the study" for k in overrides}})
 
     @model_validator(mode="after")
     def _mesh_size(self):

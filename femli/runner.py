@@ -106,7 +106,7 @@ def _pipeline(study, out, comm, timing, say) -> dict:
         model = create_model(study, bundle)
         surface = ElectrodeSurface(model)
     with timing("solve"):
-        stats = model.solve()
+        stats = model.solve(out)
     say(f"  solve: {stats.newton_iterations} Newton, {stats.krylov_iterations} Krylov iterations, {model.dofs()} dofs")
     with timing("analysis"):
         surface.update()
@@ -118,6 +118,11 @@ def _pipeline(study, out, comm, timing, say) -> dict:
     with timing("output"):
         if study.output.fields:
             write_fields(out, comm, model.fields_for_output(), surface)
+        record = getattr(model, "record", None)
+        if record is not None:
+            from femli.atomic import write_text
+
+            on_root(comm, write_text, out / "timeseries.csv", record.csv())
         if study.output.report:
             metrics["report"] = on_root(comm, _report, out, study, metrics, fields, bundle, timing)
     metrics["timing"] = dict(timing)

@@ -32,12 +32,14 @@ class PetscOptions(dict):
     user: tuple[str, ...] = ()
 
 
-def petsc_options(solver, fields: tuple[str, ...] = ("phi",), linear: bool = False) -> PetscOptions:
+def petsc_options(solver, fields: tuple[str, ...] = ("phi",), linear: bool = False, symmetric: bool = True) -> PetscOptions:
     """PETSc options for a :class:`femli.config.Solver` section and the problem's field names.
 
     ``linear``: the residual is linear in the unknowns, so one Krylov solve is the
     answer (a second Newton step would only re-assemble and re-set-up the
-    multigrid to confirm it).
+    multigrid to confirm it). ``symmetric = False`` (salt transport: migration and the
+    diffusion potential couple c and phi one way each) takes GMRES and a multiplicative
+    fieldsplit (block Gauss-Seidel over the fields) instead of CG and block Jacobi.
     """
     opts = {
         "snes_type": "ksponly" if linear else "newtonls",
@@ -51,11 +53,11 @@ def petsc_options(solver, fields: tuple[str, ...] = ("phi",), linear: bool = Fal
     if solver.method == "direct":
         opts |= {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
     else:
-        opts |= {"ksp_type": "cg", "ksp_rtol": solver.krylov_rtol, "ksp_max_it": solver.krylov_max_it}
+        opts |= {"ksp_type": "cg" if symmetric else "gmres", "ksp_rtol": solver.krylov_rtol, "ksp_max_it": solver.krylov_max_it}
         if len(fields) == 1:
             opts |= _GAMG
         else:
-            opts |= {"pc_type": "fieldsplit", "pc_fieldsplit_type": "additive"}
+            opts |= {"pc_type": "fieldsplit", "pc_fieldsplit_type": "additive" if symmetric else "multiplicative"}
             for name in fields:
                 opts[f"fieldsplit_{name}_ksp_type"] = "preonly"
                 opts |= {f"fieldsplit_{name}_{k}": v for k, v in _GAMG.items()}

@@ -84,3 +84,5 @@ Pressure = _kind("Pa")
 Modulus = _kind("Pa", Gt(0))
 Toughness = _kind("Pa*m^0.5", Gt(0))
 MolarVolume = _kind("m^3/mol", Gt(0))
+Duration = _kind("s", Gt(0))
+ArealCapacity = _kind("C/m^2", Gt(0))  # e.g. "1 mAh/cm^2" = 3.6e4 C/m^2

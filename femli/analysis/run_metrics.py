@@ -11,16 +11,16 @@ def cell_metrics(study, model, comm) -> dict:
     current = model.applied_current()
     voltage = model.integral(model.phi * ds) / counter_area
     power = model.power_split()
-    out = {
-        "counter_area": counter_area,
-        "applied_current": current,
-        "separator_potential": voltage,
+    out = {"counter_area": counter_area, "applied_current": current, "separator_potential": voltage}
+    if current == 0:  # a transient run ending at rest: no resistance to speak of
+        return out
+    out |= {
         "resistance": voltage / current,
         "area_specific_resistance": voltage * counter_area / current,
         "resistance_ohmic": power["ohmic"] / current**2,
         "resistance_charge_transfer": power["charge_transfer"] / current**2,
     }
-    if getattr(study.geometry, "is_slab", False):
+    if getattr(study.geometry, "is_slab", False) and current != 0:
         out["interface"] = interface_metrics(study, out, counter_area)
     return out
 
@@ -96,9 +96,18 @@ def add_surface_metrics(metrics, study, model, bundle, fields) -> dict:
     metrics["deposition"] = deposition(fields, bundle.info.z_collector, bundle.info.z_separator)
     plated = sum(s["total_current"] for s in metrics["surfaces"].values())
     applied = metrics["cell"]["applied_current"]
+    # a transient run may end at rest: judge the balance against the run's largest current
+    scale = model.current_scale() if hasattr(model, "current_scale") else abs(applied)
     metrics["balance"] = {
         "applied_current": applied,
         "plated_current": plated,
-        "relative_error": abs(plated - applied) / abs(applied),
+        "relative_error": abs(plated - applied) / scale,
     }
+    record = getattr(model, "record", None)
+    if record is not None:
+        extra = record.metrics()
+        for name, values in extra.pop("surfaces").items():
+            metrics["surfaces"][name] |= values
+        metrics["deposition"] |= extra.pop("deposition")
+        metrics |= extra
     return metrics

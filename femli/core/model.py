@@ -46,7 +46,9 @@ class Model:
         self.primary_flux = fem.Function(self.fields["potential"].space, name="primary_flux") if self._primary else None
 
     # ---- solving ------------------------------------------------------------------------------
-    def solve(self):
+    def solve(self, out=None):
+        """Solve for the fields; ``out`` (the run's staging folder) is for models that write while
+        they solve (time series)."""
         drive = self.drive
 
         def set_load(s):
@@ -116,13 +118,19 @@ class Model:
         """Fields for ParaView, by the mesh they live on: {mesh name: {name: Function}}."""
         from femli.physics.conduction import current_density
 
+        # a field without an ohmic conductivity (salt transport: i depends on c too) takes its
+        # conduction piece's law, which lives on the field's own mesh
+        laws = {p.field: p.current_density() for p in self.pieces if hasattr(p, "current_density") and hasattr(p, "field")}
         out = {}
         for f in self.fields.values():
             msh = f.space.mesh
-            W = fem.functionspace(msh, ("DG", 0, (msh.geometry.dim,)))
-            i = fem.Function(W, name=f"{f.name}_current_density" if f.name != "potential" else "current_density")
-            i.interpolate(fem.Expression(current_density(f.u, f.conductivity), W.element.interpolation_points))
-            group = {f.name: f.u, i.name: i}
+            group = {f.name: f.u}
+            law = current_density(f.u, f.conductivity) if f.conductivity is not None else laws.get(f)
+            if law is not None:
+                W = fem.functionspace(msh, ("DG", 0, (msh.geometry.dim,)))
+                i = fem.Function(W, name=f"{f.name}_current_density" if f.name != "potential" else "current_density")
+                i.interpolate(fem.Expression(law, W.element.interpolation_points))
+                group[i.name] = i
             if f.conductivity_varies:
                 name = f"{f.name}_conductivity" if f.name != "potential" else "conductivity"
                 group[name] = f.conductivity if isinstance(f.conductivity, fem.Function) else _cellwise(f.conductivity, msh, name)

@@ -98,7 +98,8 @@ class CoupledProblem:
         # the constant part pays off when Newton takes more than one step; every diagonal
         # block of the varying part must exist for blocked assembly with Dirichlet rows
         nl_diagonal = [J_nl[i][i] is not None for i in range(len(self.fields))]
-        self._split = any(a is not None for row in J_nl for a in row) and all(nl_diagonal)
+        constant_part = any(a is not None for row in J_lin for a in row)
+        self._split = constant_part and any(a is not None for row in J_nl for a in row) and all(nl_diagonal)
         # the whole Jacobian is compiled only when it is assembled whole
         self.J = None if self._split else compile(J)
         self.J_nl = compile(J_nl) if self._split else None
@@ -111,6 +112,12 @@ class CoupledProblem:
         else:
             pattern = J_lin if self._split else self.J
         self.A = fpetsc.create_matrix(pattern, kind=kind)
+        # a piece's near-nullspace of its field (elasticity: the rigid-body modes) lets algebraic
+        # multigrid build coarse spaces that represent them; one field only (no fieldsplit)
+        provider = next((p for p in self.pieces if hasattr(p, "near_nullspace")), None)
+        self.near_nullspace = provider.near_nullspace() if provider is not None and not blocked else None
+        if self.near_nullspace is not None:
+            self.A.setNearNullSpace(self.near_nullspace)
         if blocked:
             # DOLFINx's pattern for an interface (dS) form on sub-mesh spaces couples every interface
             # cell with a placeholder dof (the side a sub-mesh does not have): stored zeros that make

@@ -2,8 +2,9 @@
 
 from femli.models.host_conduction import host_conduction
 from femli.models.secondary_current import secondary_current
+from femli.models.transient_transport import transient_transport
 
-MODELS = {"secondary_current": secondary_current}
+MODELS = {"secondary_current": secondary_current, "transient_transport": transient_transport}
 
 
 def create_model(study, mesh):

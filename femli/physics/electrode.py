@@ -53,14 +53,24 @@ class _Electrode:
 class BoundaryElectrode(_Electrode):
     """i.n = -i_loc(phi_s - phi) on a boundary of the electrolyte, phi_s fixed."""
 
-    def __init__(self, name, tag, kinetics, field, ds, analysis_ds, phi_s=0.0):
+    def __init__(self, name, tag, kinetics, field, ds, analysis_ds, phi_s=0.0, scale=1.0):
         super().__init__(name, tag, kinetics, analysis_ds)
         self.field, self.ds, self.phi_s = field, ds, phi_s
+        self.scale = scale  # a factor on i_loc, e.g. (c / c_ref)^alpha_a for i0 of a varying salt concentration
+
+    def local_current(self):
+        """i_loc on the residual's mesh (A/m^2, anodic positive)."""
+        return self.scale * self.kinetics_on(self.ds.ufl_domain()).current(self.overpotential())
 
     def residual(self) -> dict:
-        msh = self.ds.ufl_domain()
-        i_loc = self.kinetics_on(msh).current(self.overpotential())
-        return {self.field: ohm.electrode(i_loc, self.field.test, self.ds(self.tag))}
+        return {self.field: ohm.electrode(self.local_current(), self.field.test, self.ds(self.tag))}
+
+    def plating_current(self):
+        return -self.scale * self.kinetics().current(self.overpotential())
+
+    def dissipation(self):
+        eta = self.overpotential()
+        return -self.plating_current() * eta * self.analysis_ds(self.tag)
 
     def overpotential(self):
         return self.phi_s - self.field.u  # the same on the field's mesh or its parent
