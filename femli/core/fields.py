@@ -1,4 +1,4 @@
-"""An unknown of a coupled problem: a Lagrange field on one volume."""
+"""An unknown of a coupled problem: a Lagrange field (scalar or vector) on one volume."""
 
 import ufl
 from dolfinx import fem
@@ -7,14 +7,20 @@ from femli.core.domains import Volume
 
 
 class Field:
-    """``name`` on ``volume`` with Lagrange degree ``degree``: its space, solution and test function."""
+    """``name`` on ``volume`` with Lagrange degree ``degree``: its space, solution and test function.
 
-    def __init__(self, name: str, volume: Volume, degree: int = 1, conductivity=None, conductivity_varies: bool = False):
+    ``shape`` makes it a vector (``(3,)``: a displacement) or tensor field; ``None`` (the default) is scalar.
+    """
+
+    def __init__(self, name: str, volume: Volume, degree: int = 1, conductivity=None, conductivity_varies: bool = False,
+                 shape: tuple[int, ...] | None = None):
         self.name, self.volume, self.degree = name, volume, degree
+        self.shape = tuple(shape) if shape is not None else None
         # the conductivity as seen on this field's own mesh (output, analysis); the solve's
         # conduction piece may hold the same law written on the parent mesh
         self.conductivity, self.conductivity_varies = conductivity, conductivity_varies
-        self.space = fem.functionspace(volume.mesh, ("Lagrange", degree))
+        element = ("Lagrange", degree) if self.shape is None else ("Lagrange", degree, self.shape)
+        self.space = fem.functionspace(volume.mesh, element)
         self.u = fem.Function(self.space, name=name)
         self.test = ufl.TestFunction(self.space)
 
@@ -30,4 +36,5 @@ class Field:
         return im.size_global * self.space.dofmap.index_map_bs
 
     def __repr__(self) -> str:
-        return f"Field({self.name!r} on {self.volume.name}, P{self.degree})"
+        shape = "" if self.shape is None else f", shape {self.shape}"
+        return f"Field({self.name!r} on {self.volume.name}, P{self.degree}{shape})"
