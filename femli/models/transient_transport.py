@@ -15,6 +15,7 @@ step restarts it (the forcing jumps there).
 
 import ufl
 from dolfinx import fem
+from mpi4py import MPI
 
 from femli.analysis.transient import TransientRecord
 from femli.core.domains import Domain
@@ -59,8 +60,24 @@ def transient_transport(study, bundle) -> "TransientModel":
     bulk = [] if lithium_counter else [fem.dirichletbc(c_bulk, c.tagged_dofs(counter), c.space)]
     pieces = [ElectrolyteCurrent(phi, c, props, domain.dx), salt, *electrodes]
     options = petsc_options(study.solver, FIELDS, symmetric=False)
+    if study.solver.newton_atol == 0:
+        # The predictor starts Newton close to the answer, often at a residual far below the
+        # run's currents: a tolerance relative to that start would ask for round-off. Judge by
+        # the run's current scale instead (both residuals are in amperes).
+        area = electrolyte.mesh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * ds(counter))), op=MPI.SUM)
+        options["snes_atol"] = study.solver.newton_rtol * area * _current_scale(study, bundle)
     return TransientModel(study, bundle, domain, [c, phi], pieces, Inflow(phi, i_app, ds(counter)), bulk,
                           Drive(True, i_app, 0.0, counter), options, bdf, props)
+
+
+def _current_scale(study, bundle) -> float:
+    """A current density typical of the protocol (A/m^2): the largest applied one, or the ohmic
+    current of the largest applied voltage across the cell."""
+    gap = bundle.info.z_separator - bundle.info.z_collector
+    scales = [abs(s.current_density) for s in study.protocol if s.mode == "galvanostatic"]
+    kappa = study.electrolyte.conductivity
+    scales += [abs(s.voltage) * kappa / gap for s in study.protocol if s.mode == "potentiostatic"]
+    return max(scales, default=1.0)
 
 
 class TransientModel(Model):

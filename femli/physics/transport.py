@@ -89,7 +89,8 @@ class ElectrolyteCurrent:
 class SaltTransport:
     """Salt balance for the concentration field: storage, diffusion, migration where t+ varies,
     and the salt fluxes of the electrode surfaces (``electrodes``: pieces with ``local_current()``
-    and their measure) and of a Li counter electrode (``counter``: (current density in, ds))."""
+    and their measure) and of a Li counter electrode (``counter``: (current density in, ds)).
+    The residual is the salt balance times F (A)."""
 
     linear = False
 
@@ -102,20 +103,17 @@ class SaltTransport:
         i = current_density(c, self.phi.u, p)
         t_plus = p.transference_number(c)
         F = (self.rate * w + ufl.inner(p.diffusivity(c) * ufl.grad(c), ufl.grad(w))) * self.dx
-        if isinstance(t_plus, ufl.core.expr.Expr) and t_plus.ufl_free_indices == () and _varies(t_plus):
+        if isinstance(t_plus, ufl.core.expr.Expr):  # a number has no gradient
             F += ufl.inner(i, ufl.grad(t_plus)) / FARADAY * w * self.dx
         for e in self.electrodes:
             F -= (1 - t_plus) * e.local_current() / FARADAY * w * e.ds(e.tag)
         if self.counter is not None:
             current_in, ds = self.counter
             F -= (1 - t_plus) * current_in / FARADAY * w * ds
-        return {self.field: F}
+        # in amperes (x F), like the charge balance: one Newton tolerance serves both equations
+        return {self.field: FARADAY * F}
 
     def amount(self):
         """int c dx (mol): the salt in the electrolyte."""
         return self.field.u * self.dx
 
-
-def _varies(expr) -> bool:
-    """Does ``expr`` depend on a Function (and may have a gradient)?"""
-    return any(isinstance(t, ufl.Coefficient) for t in ufl.algorithms.extract_coefficients(expr))
