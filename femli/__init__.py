@@ -11,11 +11,12 @@ from femli.config import Study, load_study, study_from_dict  # noqa: E402
 from femli.errors import ConfigError, FemliError, GeometryError, SolverError  # noqa: E402
 
 
-def run(study, out=None, comm=None):
-    """Run a study (a :class:`Study` or a path to a study file); returns a :class:`femli.runner.RunResult`."""
+def run(study, out=None, comm=None, resume=False):
+    """Run a study (a :class:`Study` or a path to a study file); returns a :class:`femli.runner.RunResult`.
+    ``resume``: a transient run continues from its last checkpoint."""
     from femli.runner import run_study
 
-    return run_study(study if isinstance(study, Study) else load_study(study), out=out, comm=comm)
+    return run_study(study if isinstance(study, Study) else load_study(study), out=out, comm=comm, resume=resume)
 
 
 def sweep(path, out=None, comm=None, fresh=False):

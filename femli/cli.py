@@ -57,7 +57,7 @@ def cmd_check(args) -> int:
 def cmd_run(args) -> int:
     from femli.runner import run_study
 
-    result = run_study(_study(args), out=args.out, log=_say)
+    result = run_study(_study(args), out=args.out, log=_say, resume=args.resume)
     return 0 if result.status == "ok" else 1  # e.g. "check_failed": the result is written but not trusted
 
 
@@ -126,6 +126,8 @@ def parser() -> argparse.ArgumentParser:
 
     run = with_study("run", "mesh, solve, analyse and write all outputs")
     run.add_argument("--out", help="output folder (default results/<study name>)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue a transient run from its last checkpoint (<out>.femli-checkpoint)")
     run.set_defaults(func=cmd_run)
     mesh = with_study("mesh", "build geometry and mesh only; print a quality report")
     mesh.add_argument("--no-cache", action="store_true", help="rebuild even if a cached mesh exists")

@@ -21,7 +21,7 @@ from femli.geometry import Geometry, MeshOptions
 from femli.coatings import Coating
 from femli.geometry.base import ELECTRODE_SURFACES, is_electrode_surface
 from femli.units import (AreaResistance, ArealCapacity, Concentration, Conductivity, CurrentDensity, Diffusivity, Duration,
-                         NonNegativeVoltage, PositiveCurrentDensity, Temperature, Voltage)
+                         MolarVolume, NonNegativeVoltage, PositiveCurrentDensity, Temperature, Voltage)
 
 
 class _Section(BaseModel):
@@ -222,6 +222,28 @@ class TimeOptions(_Section):
     on_sand: Literal["stop", "next"] = Field("stop", description="after Sand's time: end the run, or go on with the next step")
     cycles: int = Field(1, ge=1, description="run the [[protocol]] steps this many times")
     output_interval: Duration | None = Field(None, description="field snapshots this often (s); always at each step's end")
+    checkpoint_interval: Duration = Field(300.0, description="wall-clock seconds between checkpoints "
+                                          "(femli run --resume continues from the last one)")
+
+
+class Deposition(_Section):
+    """Deposition history of transient runs (femli.physics.deposition): plated charge per facet,
+    nucleation, Li-on-Li kinetics where Li has nucleated."""
+
+    nucleation_charge: ArealCapacity = Field(7.42, description="charge per area after which a facet is Li "
+                                             "(C/m^2; default: a 1 nm Li film, q = F h / V_m)")
+    li_kinetics: str = Field("li_liquid", description="kinetics preset of plating on Li metal")
+    molar_volume: MolarVolume = Field(1.30e-5, description="molar volume of Li, m^3/mol")
+    thickness_warning: float = Field(0.2, gt=0, description="flag a run whose largest local Li thickness exceeds "
+                                     "this fraction of the host's hydraulic pore diameter 4 V_pore / A_host")
+
+    @field_validator("li_kinetics")
+    @classmethod
+    def _preset(cls, name):
+        base = materials.preset("kinetics", name)
+        if base.get("nucleation_overpotential", 0.0):
+            raise ValueError(f"li_kinetics preset {name!r} has a nucleation barrier: Li on Li needs none")
+        return name
 
 
 class Solver(_Section):
@@ -258,6 +280,7 @@ class Study(_Section):
     operating: Operating = Operating()
     protocol: tuple[ProtocolStep, ...] = Field((), description="transient runs: the steps, in order")
     time: TimeOptions = TimeOptions()
+    deposition: Deposition = Deposition()
     solver: Solver = Solver()
     output: Output = Output()
     _source: dict = PrivateAttr(default_factory=dict)  # the input as given, before presets were resolved
@@ -371,6 +394,10 @@ class Study(_Section):
     def resolved(self) -> dict[str, Any]:
         """The full study in SI, every default filled in (what `femli check` prints)."""
         return self.model_dump(mode="json")
+
+    def study_hash(self) -> str:
+        """Key of everything the study resolves to (a checkpoint resumes only the same study)."""
+        return hashlib.sha256(json.dumps(self.resolved(), sort_keys=True).encode()).hexdigest()[:16]
 
     def mesh_hash(self) -> str:
         """Key of the mesh cache: everything that changes the mesh, nothing else."""

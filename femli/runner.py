@@ -40,7 +40,7 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def run_study(study, out=None, comm=None, log=print) -> RunResult:
+def run_study(study, out=None, comm=None, log=print, resume: bool = False) -> RunResult:
     """Every rank runs this. Outputs are staged and replace ``out`` as a whole at the end
     (femli.results); SIGINT/SIGTERM end the run with status "interrupted" (femli.signals)."""
     from femli.parallel import world
@@ -57,7 +57,7 @@ def run_study(study, out=None, comm=None, log=print) -> RunResult:
     folder.open()  # before any work: a bad --out or a folder in use is refused now, not after the solve
     try:
         with interruptible(comm):
-            metrics, result.surfaces = _pipeline(study, folder.stage, comm, timing, say)
+            metrics, result.surfaces = _pipeline(study, folder, comm, timing, say, resume)
     except BaseException as err:  # record every failure; the caller decides how to report it
         interrupted = isinstance(err, KeyboardInterrupt)
         metrics = {"status": "interrupted" if interrupted else "failed", "error": str(err) or type(err).__name__,
@@ -85,7 +85,7 @@ def _write_run_files(stage, metrics, manifest):
     write_run_files(stage, metrics, manifest)
 
 
-def _pipeline(study, out, comm, timing, say) -> dict:
+def _pipeline(study, folder, comm, timing, say, resume=False) -> dict:
     from femli.analysis.gather import ElectrodeSurface
     from femli.analysis.run_metrics import collect_metrics
     from femli.results import on_root
@@ -94,6 +94,7 @@ def _pipeline(study, out, comm, timing, say) -> dict:
     from femli.models import create_model
     from femli.output import write_fields
 
+    out = folder.stage
     say(f"femli: study '{study.name}' on {comm.size} rank(s)")
     bundle = build_mesh(study.geometry, study.mesh, comm, key=study.mesh_hash())
     timing.update(bundle.timing)
@@ -105,8 +106,16 @@ def _pipeline(study, out, comm, timing, say) -> dict:
     with timing("assemble"):
         model = create_model(study, bundle)
         surface = ElectrodeSurface(model)
+    checkpoints = None
+    if getattr(model, "transient", False):
+        from femli.core.checkpoint import Checkpoints
+
+        identity = {"study": study.study_hash(), "mesh": bundle.hash, "mpi_size": comm.size}
+        checkpoints = Checkpoints(folder.out, comm, identity, study.time.checkpoint_interval)
+    elif resume:
+        say("  --resume: a steady model has nothing to resume; solving from the start")
     with timing("solve"):
-        stats = model.solve(out)
+        stats = model.solve(out, checkpoints=checkpoints, resume=resume)
     say(f"  solve: {stats.newton_iterations} Newton, {stats.krylov_iterations} Krylov iterations, {model.dofs()} dofs")
     with timing("analysis"):
         surface.update()

@@ -10,6 +10,7 @@ import ufl
 from dolfinx import fem, la, mesh as dmesh
 
 from femli.analysis.surface_data import SurfaceField
+from femli.physics.deposition import electrode_facets
 
 
 class ElectrodeSurface:
@@ -17,18 +18,16 @@ class ElectrodeSurface:
 
     def __init__(self, model):
         self.model = model
-        msh, ft = model.electrolyte.mesh, model.electrolyte.facet_tags
         self.names = list(model.electrodes)
-        tags = [model.electrodes[n].tag for n in self.names]
-        facets = np.concatenate([ft.find(t) for t in tags]).astype(np.int32)
-        order = np.argsort(facets)
-        facets = facets[order]
-        facet_surface = np.concatenate([np.full(len(ft.find(t)), i, dtype=np.int32) for i, t in enumerate(tags)])[order]
-        self.submesh, self.entity_map, _, _ = dmesh.create_submesh(msh, 2, facets)
-        sub_cells = np.arange(self.submesh.topology.index_map(2).size_local + self.submesh.topology.index_map(2).num_ghosts, dtype=np.int32)
-        parent = self.entity_map.sub_topology_to_topology(sub_cells, inverse=False)
-        self.cell_surface = facet_surface[np.searchsorted(facets, parent)]
-        self.W = fem.functionspace(self.submesh, ("DG", 0))
+        state = getattr(model, "surface_state", None)
+        if state is not None:  # the facets' history lives on this surface mesh already
+            self.submesh, self.entity_map, self.cell_surface = state.submesh, state.entity_map, state.cell_surface
+            self.W = state.W
+        else:
+            tags = [model.electrodes[n].tag for n in self.names]
+            self.submesh, self.entity_map, self.cell_surface = electrode_facets(
+                model.electrolyte.mesh, model.electrolyte.facet_tags, tags)
+            self.W = fem.functionspace(self.submesh, ("DG", 0))
         w = ufl.TestFunction(self.W)
         self._current_form = fem.form(
             sum(model.plating_current(n) * w * model.surface_measure(n) for n in self.names), entity_maps=[self.entity_map]

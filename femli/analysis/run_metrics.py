@@ -83,6 +83,9 @@ def collect_metrics(study, model, bundle, stats, comm) -> dict:
     }
     if phases:
         metrics["phases"] = phases
+    record = getattr(model, "record", None)
+    if record is not None:  # merged into the surface blocks on rank 0 by add_surface_metrics
+        metrics["_transient"] = record.metrics()
     return metrics
 
 
@@ -103,9 +106,8 @@ def add_surface_metrics(metrics, study, model, bundle, fields) -> dict:
         "plated_current": plated,
         "relative_error": abs(plated - applied) / scale,
     }
-    record = getattr(model, "record", None)
-    if record is not None:
-        extra = record.metrics()
+    extra = metrics.pop("_transient", None)  # computed collectively by collect_metrics
+    if extra is not None:
         for name, values in extra.pop("surfaces").items():
             metrics["surfaces"][name] |= values
         metrics["deposition"] |= extra.pop("deposition")

@@ -46,6 +46,7 @@ class TransientRecord:
             dofs = dofs[dofs < owned]
             self._surface_dofs[name] = (dofs, coords[dofs])
         self.surface = ElectrodeSurface(model)
+        self._deposit_geometry(height)
         self.rows, self.steps = [], []
         self.plated = {n: 0.0 for n in self.names}  # C, since t = 0
         self.lowest = {n: {"min_concentration": self.c_bulk, "time": 0.0, "location": None} for n in self.names}
@@ -54,8 +55,43 @@ class TransientRecord:
         self._t_last, self._step_charge = 0.0, 0.0
         self._now = {}
         self._series = self._next_output = None
+        self.resumed_at = None  # the time a resumed run continued from (its field series starts there)
         if out is not None and model.study.output.fields:
             self._open_series(out)
+
+    def _deposit_geometry(self, height):
+        """Facet heights, and the host's pores when there is a host: the electrolyte volume below
+        the host top and the hydraulic pore diameter 4 V_pore / A_host."""
+        state, model = self.model.surface_state, self.model
+        info = model.bundle.info
+        z = fem.Function(state.W)  # DG0: the facet centroid's height
+        z.interpolate(lambda x: (x[2] - info.z_collector) / (info.z_separator - info.z_collector))
+        owned = state.W.dofmap.index_map.size_local
+        self._facet_height = z.x.array[:owned].copy()
+        self.overstripped = 0.0
+        self.capacity_to_top = None
+        host_top = getattr(model.study.geometry, "host_top", None)
+        self.top_height = self.pore_volume = self.pore_diameter = None
+        if host_top is not None:
+            self.top_height = host_top / (info.z_separator - info.z_collector)
+            below = ufl.conditional(ufl.lt(height, self.top_height), 1.0, 0.0)
+            self.pore_volume = self._sum(fem.form(below * model.electrolyte.measure("dx"), entity_maps=model.domain.entity_maps))
+            self.pore_diameter = 4 * self.pore_volume / sum(self.area.values())
+
+    def _deposit(self) -> dict:
+        """Li volume, thickness and reach of the deposit now (collective)."""
+        s = self.model.surface_state
+        owned = s.W.dofmap.index_map.size_local
+        h = s.thickness(s.charge.x.array[:owned])
+        area = self.surface.area
+        li = self.comm.allreduce(float(h @ area), op=MPI.SUM)
+        thickest = self.comm.allreduce(float(h.max()) if owned else 0.0, op=MPI.MAX)
+        on = s.nucleated.x.array[:owned] > 0.5
+        front = self.comm.allreduce(float(self._facet_height[on].max()) if on.any() else 0.0, op=MPI.MAX)
+        nucleated = {name: self.comm.allreduce(float(area[on & (self.surface.cell_surface[:owned] == i)].sum()), op=MPI.SUM)
+                     / self.area[name] for i, name in enumerate(self.names)}
+        return {"li_volume": li, "max_thickness": thickest, "front_height": front, "nucleated_fraction": nucleated,
+                "pore_filling": li / self.pore_volume if self.pore_volume else None}
 
     # ---- collective evaluations ---------------------------------------------------------------
     def _sum(self, form) -> float:
@@ -92,8 +128,7 @@ class TransientRecord:
         self._step_charge, self._t_last = 0.0, t
 
     def sample(self, t, dt):
-        """After an accepted step ending at t (of length dt)."""
-        self.surface.update()
+        """After an accepted step ending at t (of length dt), the surface currents updated."""
         owned = self.surface.W.dofmap.index_map.size_local
         facet = self.surface.current.x.array[self.surface.W.dofmap.list[:owned, 0]]
         row = {"time": t, "step": self.steps[-1]["step"], "cycle": self.steps[-1]["cycle"],
@@ -123,6 +158,17 @@ class TransientRecord:
         if self._series is not None and t >= self._next_output * (1 - 1e-12):
             self._snapshot(t)
 
+    def sample_deposit(self, overstripped=0.0):
+        """After the facets' history took the step: the deposit into the step's row;
+        ``overstripped``: charge (C) that stripping asked of bare facets on this rank."""
+        self.overstripped += self.comm.allreduce(overstripped, op=MPI.SUM)
+        row, deposit = self.rows[-1], self._deposit()
+        row |= {"front_height": deposit["front_height"], "max_thickness": deposit["max_thickness"],
+                "pore_filling": deposit["pore_filling"]}
+        row |= {f"{n}.nucleated_fraction": f for n, f in deposit["nucleated_fraction"].items()}
+        if self.capacity_to_top is None and self.top_height and deposit["front_height"] >= 0.95 * self.top_height:
+            self.capacity_to_top = row["plated_capacity"]
+
     def end_step(self, stretch):
         s = self.steps[-1]
         s |= {"end": stretch.t, "event": stretch.event, "event_time": stretch.event_time,
@@ -132,6 +178,17 @@ class TransientRecord:
             self.sand = {"time": stretch.event_time, "surface": name, "location": self._lowest(name)[1]}
         if self._series is not None and (not self._snapshots or self._snapshots[-1] < stretch.t):
             self._snapshot(stretch.t)
+
+    _KEPT = ("rows", "steps", "plated", "lowest", "sand", "current_scale", "_t_last", "_step_charge",
+             "overstripped", "capacity_to_top")
+
+    def state(self) -> dict:
+        """What a checkpoint keeps of the record (the same on every rank)."""
+        return {k: getattr(self, k) for k in self._KEPT}
+
+    def load_state(self, state: dict):
+        for k in self._KEPT:
+            setattr(self, k, state[k])
 
     # ---- fields over time -----------------------------------------------------------------------
     def _open_series(self, out):
@@ -180,14 +237,29 @@ class TransientRecord:
                 "plated_capacity": self.plated[name] / self.area[name],
             }
         amounts = [r["salt_amount"] for r in self.rows]
+        deposit = self._deposit()
+        for name in self.names:
+            surfaces[name]["nucleated_fraction"] = deposit["nucleated_fraction"][name]
+        warn = self.model.study.deposition.thickness_warning
+        thick = self.pore_diameter is not None and deposit["max_thickness"] > warn * self.pore_diameter
         return {
             "surfaces": surfaces,
-            "deposition": {"plated_capacity": sum(self.plated.values()) / self.counter_area},
+            "deposition": {
+                "plated_capacity": sum(self.plated.values()) / self.counter_area,
+                "pore_filling": deposit["pore_filling"],
+                "front_height": deposit["front_height"],
+                "max_thickness": deposit["max_thickness"],
+                "capacity_to_host_top": self.capacity_to_top,
+                "pore_diameter": self.pore_diameter,
+                "thick_deposit": thick,
+                "overstripped_charge": self.overstripped,
+            },
             "transient": {
                 "time": self.rows[-1]["time"] if self.rows else 0.0,
                 "time_steps": len(self.rows),
                 "protocol": self.steps,
                 "sand_time": self.sand["time"] if self.sand else None,
+                "resumed_at": self.resumed_at,
                 "salt_amount": {"first": amounts[0] if amounts else None, "last": amounts[-1] if amounts else None,
                                 "max_relative_change": (max(amounts) - min(amounts)) / max(amounts) if amounts else 0.0},
             },

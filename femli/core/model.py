@@ -46,9 +46,9 @@ class Model:
         self.primary_flux = fem.Function(self.fields["potential"].space, name="primary_flux") if self._primary else None
 
     # ---- solving ------------------------------------------------------------------------------
-    def solve(self, out=None):
-        """Solve for the fields; ``out`` (the run's staging folder) is for models that write while
-        they solve (time series)."""
+    def solve(self, out=None, checkpoints=None, resume=False):
+        """Solve for the fields. ``out`` (the run's staging folder), ``checkpoints``
+        (femli.core.checkpoint) and ``resume`` are for models that run over time."""
         drive = self.drive
 
         def set_load(s):

@@ -153,6 +153,7 @@ class CoupledProblem:
         self._blocks = self.b.getAttr("_blocks")
         self._bc_rows = bcs_by_block(extract_function_spaces(self.F), self.bcs) if blocked else self.bcs
         self.snes.setFunction(self._residual, self.b)
+        self.snes.setConvergenceHistory(reset=True)  # residual norms of the last solve (newton(strict=True))
         self.snes.setJacobian(self._jacobian, self.A, None)
         self._options = dict(options)
         # the user's own keys (femli.solvers.PetscOptions.user): checked once PETSc has read its options
@@ -215,8 +216,13 @@ class CoupledProblem:
             fpetsc.assemble_matrix(J, self.J, self.bcs, diag=1.0)
         J.assemble()
 
-    def newton(self, stats: SolveStats, load: float) -> int:
-        """One SNES solve from the fields' present values; returns PETSc's converged reason."""
+    def newton(self, stats: SolveStats, load: float, strict: bool = False) -> int:
+        """One SNES solve from the fields' present values; returns PETSc's converged reason.
+
+        ``strict``: a stop on a small Newton step (snes_stol) counts as converged only if the
+        residual met the tolerances too; otherwise the reason is STAGNATED (a time step is then
+        retried shorter instead of accepting an unbalanced state).
+        """
         from petsc4py import PETSc
 
         fpetsc.assign(self._u, self.x)
@@ -233,6 +239,11 @@ class CoupledProblem:
         its, lits = self.snes.getIterationNumber(), self.snes.getLinearSolveIterations()
         stats.newton_iterations += its
         stats.krylov_iterations += lits
+        if strict and reason == PETSc.SNES.ConvergedReason.CONVERGED_SNORM_RELATIVE:
+            norms = self.snes.getConvergenceHistory()[0]
+            rtol, atol = self.snes.getTolerances()[:2]
+            if len(norms) and norms[-1] > 10 * max(atol, rtol * norms[0]):
+                reason = STAGNATED
         stats.steps.append((load, its, lits, reason))
         return reason
 
@@ -320,8 +331,11 @@ class CoupledProblem:
             pass
 
 
+STAGNATED = -100  # femli's: stopped on a small step with the residual above its tolerances
+
+
 def _reason_name(reason: int) -> str:
     from petsc4py import PETSc
 
-    names = {v: k for k, v in vars(PETSc.SNES.ConvergedReason).items() if isinstance(v, int)}
+    names = {v: k for k, v in vars(PETSc.SNES.ConvergedReason).items() if isinstance(v, int)} | {STAGNATED: "STAGNATED"}
     return names.get(reason, "unknown")

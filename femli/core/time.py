@@ -132,9 +132,9 @@ def _lagrange_weights(times, t) -> np.ndarray:
 
 @dataclass
 class Event:
-    """Ends a stretch of time when ``indicator(t)`` (a float, equal on every rank, > 0 before the
-    event; ``t`` the time of the fields' present values) falls to ``tolerance`` times its value
-    at the start or below; a step that would cross zero is shortened."""
+    """Ends a stretch of time when ``indicator(t)`` (a float, equal on every rank, scaled to 1
+    far from the event and 0 at it; ``t`` the time of the fields' present values) falls to
+    ``tolerance`` or below; a step that would cross zero is shortened."""
 
     name: str
     indicator: object
@@ -164,24 +164,26 @@ class Stretch:
 
 
 def march(problem, bdf: BDF, t0: float, t_end: float, control: StepControl, monitored, scale: float,
-          events=(), set_time=None, on_step=None, stats=None) -> Stretch:
+          events=(), set_time=None, on_step=None, stats=None, first_step: float | None = None) -> Stretch:
     """Advance ``problem`` from t0 to t_end (or to the first event) with adaptive BDF steps.
 
     ``monitored`` is the field whose local error controls the step (relative to ``scale``);
-    ``set_time(t)`` updates time-dependent data before each solve; ``on_step(t, dt)`` runs
-    after each accepted step. Newton failures shorten the step; a step below
+    ``set_time(t)`` updates time-dependent data before each solve; ``on_step(t, dt, next_dt)``
+    runs after each accepted step (``next_dt``: the step the controller takes next). Newton failures shorten the step; a step below
     ``control.min_step`` raises SolverError, unless an event is close (its indicator below
-    5 % of where it started), which then ends the stretch there: near Sand's time the surface
+    0.05), which then ends the stretch there: near Sand's time the surface
     concentration vanishes and Newton cannot follow it to zero, which is the event, not a failure.
+    ``first_step``: continue the history in ``bdf`` with this step (a resumed run) instead of
+    restarting it with ``control.initial_step``.
     """
     from femli.core.problem import SolveStats
 
     stats = stats if stats is not None else SolveStats()
     out = Stretch(t0)
-    t, dt = t0, min(control.initial_step, t_end - t0, control.max_step)
-    bdf.restart()
+    t, dt = t0, min(first_step or control.initial_step, t_end - t0, control.max_step)
+    if first_step is None:
+        bdf.restart()
     trace = {e.name: [(t, e.indicator(t))] for e in events}  # the last two accepted (t, g)
-    start = {name: points[0][1] for name, points in trace.items()}
 
     def end_at(e):
         out.event, out.event_time = e.name, _root(trace[e.name])
@@ -196,12 +198,12 @@ def march(problem, bdf: BDF, t0: float, t_end: float, control: StepControl, moni
             set_time(t + dt)
         for bc in problem.bcs:
             bc.set(problem._field_of(bc).u.x.array)
-        reason = problem.newton(stats, t + dt)
+        reason = problem.newton(stats, t + dt, strict=True)
         if reason <= 0:
             _back(bdf, out)
             dt /= 4
             if dt < control.min_step:
-                near = [e for e in events if trace[e.name][-1][1] < 0.05 * start[e.name]]
+                near = [e for e in events if trace[e.name][-1][1] < 0.05]
                 if near:
                     end_at(near[0])
                     break
@@ -227,13 +229,14 @@ def march(problem, bdf: BDF, t0: float, t_end: float, control: StepControl, moni
         out.log.append((t, dt, *stats.steps[-1][1:3]))
         for e in events:
             trace[e.name] = [trace[e.name][-1], (t, g[e.name])]
+        following = dt * (2.0 if err is None else min(2.0, max(0.2, 0.9 * (control.rtol / max(err, 1e-300)) ** (1 / 3))))
         if on_step:
-            on_step(t, dt)
-        reached = [e for e in events if g[e.name] <= e.tolerance * start[e.name]]
+            on_step(t, dt, following)
+        reached = [e for e in events if g[e.name] <= e.tolerance]
         if reached:
             end_at(reached[0])
             break
-        dt *= 2.0 if err is None else min(2.0, max(0.2, 0.9 * (control.rtol / max(err, 1e-300)) ** (1 / 3)))
+        dt = following
     out.t = t
     return out
 

@@ -23,10 +23,13 @@ from femli.core.fields import Field
 from femli.core.model import Drive, Model
 from femli.core.problem import CoupledProblem, SolveStats
 from femli.core.time import BDF, Event, StepControl, march
-from femli.errors import ConfigError
+from femli.core.checkpoint import dof_fingerprint
+from femli.errors import ConfigError, FemliError
 from femli.models import _parts
 from femli.physics.conduction import Inflow
-from femli.physics.electrode import BoundaryElectrode
+from femli import materials
+from femli.physics.deposition import DepositingElectrode, SurfaceState, electrode_facets
+from femli.physics.kinetics import Kinetics
 from femli.physics.transport import ElectrolyteCurrent, ElectrolyteProperties, SaltTransport
 from femli.solvers import petsc_options
 
@@ -44,14 +47,25 @@ def transient_transport(study, bundle) -> "TransientModel":
     c.u.x.array[:] = c_bulk
     bdf = BDF([c, phi])
     ds = ufl.Measure("ds", domain=bundle.mesh, subdomain_data=bundle.facet_tags)
+    surfaces = _parts.electrode_kinetics(study, bundle)
+    dep = study.deposition
+    state = SurfaceState(electrode_facets(bundle.mesh, bundle.facet_tags, [tag for tag, _ in surfaces.values()]),
+                         dep.nucleation_charge, dep.molar_volume)
+    domain.entity_maps.append(state.entity_map)  # the kinetics read the facets' nucleation state
+    li = materials.preset("kinetics", dep.li_kinetics)
+    li_law = Kinetics("butler_volmer", li["exchange_current_density"], li["alpha_a"], li["alpha_c"], op.temperature)
+
+    def i0_scale(alpha):  # i0 = i0_ref (c / c_bulk)^alpha_a
+        return (props.positive(c.u) / c_bulk) ** alpha
+
     electrodes = []
-    for name, (tag, kinetics) in _parts.electrode_kinetics(study, bundle).items():
+    for name, (tag, kinetics) in surfaces.items():
         law = kinetics(None)
         if law.is_primary:
             raise ConfigError(f"kinetics.{name}: primary (infinitely fast) kinetics with transient transport is not "
                               "supported; give butler_volmer or linear kinetics")
-        scale = (props.positive(c.u) / c_bulk) ** law.alpha_a  # i0 = i0_ref (c / c_bulk)^alpha_a
-        electrodes.append(BoundaryElectrode(name, tag, kinetics, phi, ds, ds, scale=scale))
+        electrodes.append(DepositingElectrode(name, tag, kinetics, li_law, phi, ds, ds, state,
+                                              i0_scale(law.alpha_a), i0_scale(li_law.alpha_a)))
     counter = bundle.tag(op.counter)
     i_app = fem.Constant(bundle.mesh, 0.0)
     lithium_counter = op.counter_salt == "lithium"
@@ -67,7 +81,7 @@ def transient_transport(study, bundle) -> "TransientModel":
         area = electrolyte.mesh.comm.allreduce(fem.assemble_scalar(fem.form(1.0 * ds(counter))), op=MPI.SUM)
         options["snes_atol"] = study.solver.newton_rtol * area * _current_scale(study, bundle)
     return TransientModel(study, bundle, domain, [c, phi], pieces, Inflow(phi, i_app, ds(counter)), bulk,
-                          Drive(True, i_app, 0.0, counter), options, bdf, props)
+                          Drive(True, i_app, 0.0, counter), options, bdf, state)
 
 
 def _current_scale(study, bundle) -> float:
@@ -85,8 +99,8 @@ class TransientModel(Model):
 
     transient = True
 
-    def __init__(self, study, bundle, domain, fields, pieces, inflow, bulk_bcs, drive, options, bdf, props):
-        self.bdf, self.props, self._options = bdf, props, options
+    def __init__(self, study, bundle, domain, fields, pieces, inflow, bulk_bcs, drive, options, bdf, surface_state):
+        self.bdf, self.surface_state, self._options = bdf, surface_state, options
         self._inflow, self._bulk_bcs = inflow, bulk_bcs
         super().__init__("transient", study, bundle, domain, fields, [*pieces, inflow], bulk_bcs, drive, options)
         self.concentration = self.fields["concentration"]
@@ -109,34 +123,79 @@ class TransientModel(Model):
         self.bcs = self.problem.bcs
         return self.problem
 
-    def solve(self, out=None) -> SolveStats:
-        """Run the protocol; ``out`` (the run's staging folder) receives the field time series."""
+    def solve(self, out=None, checkpoints=None, resume=False) -> SolveStats:
+        """Run the protocol; ``out`` (the run's staging folder) receives the field time series;
+        ``checkpoints`` are written every ``time.checkpoint_interval`` of wall time, and with
+        ``resume`` the run continues from the last one."""
         study, c_bulk = self.study, self.study.electrolyte.concentration
         tc = study.time
         control = StepControl(tc.rtol, tc.initial_step, tc.min_step, tc.max_step or float("inf"), tc.max_steps)
         stats = SolveStats()
         self.record = record = TransientRecord(self, out)
-        t = 0.0
+        self._checkpoints = checkpoints
+        plan = [(k, i, s) for k in range(tc.cycles) for i, s in enumerate(study.protocol)]
+        self._position, t, first, step_start = 0, 0.0, None, 0.0
+        saved = checkpoints.load() if checkpoints is not None and resume else None
+        if saved is not None:
+            moved = saved["dofs"] != dof_fingerprint(self.concentration.space)
+            if self.domain.mesh.comm.allreduce(moved, op=MPI.LOR):
+                raise FemliError("--resume: the mesh was partitioned differently from the checkpointed run; "
+                                 "run without --resume to start again")
+            self._restore(saved)
+            self._position, t, first, step_start = saved["position"], saved["t"], saved["dt"], saved["step_start"]
+            record.resumed_at = t
         try:
-            for cycle, index, step in ((k, i, s) for k in range(tc.cycles) for i, s in enumerate(study.protocol)):
+            while self._position < len(plan):
+                cycle, index, step = plan[self._position]
                 problem = self._use(step.mode)
                 self.drive.value.value = self.drive.target = \
                     {"galvanostatic": step.current_density, "potentiostatic": step.voltage}.get(step.mode, 0.0)
-                record.begin_step(index, cycle, step, t)
-                stretch = march(problem, self.bdf, t, t + step.end_time(), control, self.concentration, c_bulk,
-                                self._events(step, record), on_step=record.sample, stats=stats)
-                t = stretch.t
+                if first is None:
+                    step_start = t
+                    record.begin_step(index, cycle, step, t)
+                self._step_start = step_start
+                stretch = march(problem, self.bdf, t, step_start + step.end_time(), control, self.concentration, c_bulk,
+                                self._events(step, record), on_step=self._accepted, stats=stats, first_step=first)
+                t, first = stretch.t, None
                 record.end_step(stretch)
+                self._position += 1
                 if stretch.event == "sand" and tc.on_sand == "stop":
                     break
         finally:
             for problem in self._problems.values():
                 problem.close()
             record.close()
+        if checkpoints is not None:
+            checkpoints.clear()
         stats.converged = True
         for refresh in self.after_solve:
             refresh()
         return stats
+
+    def _state(self, t, dt) -> dict:
+        return {"position": self._position, "t": t, "dt": dt, "step_start": self._step_start,
+                "dofs": dof_fingerprint(self.concentration.space),
+                "fields": {n: f.u.x.array.copy() for n, f in self.fields.items()},
+                "bdf": self.bdf.state(), "surface": self.surface_state.state(), "record": self.record.state()}
+
+    def _restore(self, saved):
+        for n, f in self.fields.items():
+            f.u.x.array[:] = saved["fields"][n]
+        self.bdf.load_state(saved["bdf"])
+        self.surface_state.load_state(saved["surface"])
+        self.record.load_state(saved["record"])
+
+    def _accepted(self, t, dt, next_dt):
+        """After each accepted step: the record samples the currents of the state the step was
+        solved with, then the facets' history moves on and the record notes the deposit."""
+        record = self.record
+        record.surface.update()
+        record.sample(t, dt)
+        owned = record.surface.W.dofmap.index_map.size_local
+        excess = self.surface_state.advance(record.surface.current.x.array, dt)
+        record.sample_deposit(float(excess[:owned] @ record.surface.area))
+        if self._checkpoints is not None and self._checkpoints.due():
+            self._checkpoints.save(self._state(t, next_dt))
 
     def _events(self, step, record):
         out = []
