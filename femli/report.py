@@ -4,7 +4,17 @@ Reads only the gathered surface records and the metrics dict. Figures are
 best-effort: one that fails is logged and left out, and the report and the
 other figures are still written. metrics.json stays SI; the report speaks
 mA/cm², µm and mV, the units battery people read.
+
+A transient run (metrics with a "transient" block) adds a section with its
+protocol, the history of the run from ``timeseries.csv`` (cell voltage, the
+lowest surface concentration per surface with Sand's time, plated capacity
+and pore filling) and the fill order (nucleated fraction per surface, the
+deposit front against the plated capacity); the steady numbers and figures
+are then those of the final state.
 """
+
+import csv
+import math
 
 import logging
 from pathlib import Path
@@ -26,6 +36,9 @@ UM = 1e-6
 CURRENT_LABEL = "plating current density (mA/cm²)"
 COLORS = colormaps["tab10"].colors
 TOP_SPOTS = 10
+MAH_CM2 = 3.6e4  # C/m² per mAh/cm²
+MOL_L = 1000.0  # mol/m³ per mol/L
+PROTOCOL_ROWS = 24  # protocol steps listed in report.md; a long cycling run lists its first ones
 
 
 def write_report(out_dir: Path, study: Study, metrics: dict, surfaces: list[SurfaceField],
@@ -41,6 +54,12 @@ def write_report(out_dir: Path, study: Study, metrics: dict, surfaces: list[Surf
         "current_vs_height": lambda p: _plot_height(p, surfaces, z_range, hc),
         "surface_current": lambda p: _plot_surface(p, surfaces, spots[:TOP_SPOTS]),
     }
+    series = None
+    if metrics.get("transient") is not None:  # the history is in timeseries.csv, written before the report
+        series = _read_timeseries(out_dir / "timeseries.csv")
+        if series:
+            drawers["transient_history"] = lambda p: _plot_history(p, study, metrics, series)
+            drawers["fill_order"] = lambda p: _plot_fill_order(p, study, metrics, series, z_range)
     _remove_stale_temporaries(out_dir, drawers)
     figures = {}
     for name, draw in drawers.items():
@@ -50,7 +69,7 @@ def write_report(out_dir: Path, study: Study, metrics: dict, surfaces: list[Surf
             figures[name] = path.relative_to(out_dir).as_posix()
         except Exception:
             log.warning("report: figure %s not written", name, exc_info=True)
-    return write_text(out_dir / "report.md", _markdown(study, metrics, surfaces, z_range, spots, figures))
+    return write_text(out_dir / "report.md", _markdown(study, metrics, surfaces, z_range, spots, figures, series))
 
 
 def _write_figure(path: Path, draw) -> None:
@@ -236,6 +255,162 @@ def _render_matplotlib(path, tris, vals, marks):
     fig.savefig(path, format="png", dpi=150)
 
 
+# --- transient runs -------------------------------------------------------------------------
+
+
+def _read_timeseries(path: Path) -> dict[str, np.ndarray] | None:
+    """The columns of timeseries.csv as float arrays (nan where a cell is empty), or None."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+    except OSError:
+        log.warning("report: %s not readable; no time plots", path)
+        return None
+    if len(rows) < 2:
+        return None
+
+    def number(text):
+        try:
+            return float(text) if text != "" else math.nan
+        except ValueError:
+            return math.nan
+
+    header, body = rows[0], [r for r in rows[1:] if len(r) == len(rows[0])]
+    if not body:
+        return None
+    return {key: np.array([number(r[k]) for r in body]) for k, key in enumerate(header)}
+
+
+def _series_surfaces(series) -> list[str]:
+    return [k[: -len(".min_concentration")] for k in series if k.endswith(".min_concentration")]
+
+
+def _time_unit(t_end: float) -> tuple[float, str]:
+    if t_end <= 600:
+        return 1.0, "s"
+    if t_end <= 6 * 3600:
+        return 60.0, "min"
+    return 3600.0, "h"
+
+
+def _step_setpoint(study, index):
+    """The protocol step ``index`` of the study, or None."""
+    steps = getattr(study, "protocol", ()) or ()
+    return steps[index] if isinstance(index, int) and 0 <= index < len(steps) else None
+
+
+def _shade_protocol(ax, study, metrics, scale) -> str:
+    """Rests grey, stripping steps orange, a thin line where each step begins; returns the
+    legend of the shading for the axis label ("" when nothing was shaded)."""
+    shaded = set()
+    for k, s in enumerate(_get(metrics, "transient", "protocol") or []):
+        start, end = s.get("start"), s.get("end")
+        if start is None or end is None:
+            continue
+        step = _step_setpoint(study, s.get("step"))
+        if s.get("mode") == "rest":
+            ax.axvspan(start / scale, end / scale, color="0.9", lw=0, zorder=0)
+            shaded.add("grey: rest")
+        elif step is not None and (step.current_density or 0) < 0:
+            ax.axvspan(start / scale, end / scale, color="#fde0c5", lw=0, zorder=0)
+            shaded.add("orange: stripping")
+        if k:
+            ax.axvline(start / scale, color="0.75", lw=0.6, zorder=0)
+    return "; " + ", ".join(sorted(shaded)) if shaded else ""
+
+
+def _sand(metrics):
+    """(Sand's time, the surface it was reached on) or (None, None)."""
+    t_s = _get(metrics, "transient", "sand_time")
+    where = next((n for n, m in (metrics.get("surfaces") or {}).items() if m.get("sand_time") is not None), None)
+    return t_s, where
+
+
+def _plot_history(path, study, metrics, series):
+    t = series["time"]
+    scale, unit = _time_unit(float(np.nanmax(t)))
+    fig = Figure(figsize=(8, 9.5), layout="constrained")
+    v_ax, c_ax, q_ax = fig.subplots(3, 1, sharex=True)
+    for ax in (v_ax, c_ax, q_ax):
+        shading = _shade_protocol(ax, study, metrics, scale)
+        ax.grid(alpha=0.3)
+
+    v_ax.plot(t / scale, series["cell_voltage"] * 1e3, color="black", lw=1.6)
+    v_ax.axhline(0.0, color="0.6", lw=0.8)
+    v_ax.set_ylabel("cell voltage (mV)")
+    v_ax.set_title("Cell voltage (electrolyte at the counter vs the electrode; > 0 while plating)", fontsize=10)
+
+    c_bulk = study.electrolyte.concentration
+    for color, name in zip(COLORS, _series_surfaces(series)):
+        c_ax.plot(t / scale, series[f"{name}.min_concentration"] / MOL_L, color=color, lw=1.6, label=name)
+    c_ax.axhline(c_bulk / MOL_L, color="0.5", lw=1, ls=":", label="bulk")
+    t_s, where = _sand(metrics)
+    if t_s is not None:
+        c_ax.axvline(t_s / scale, color="crimson", lw=1.3, ls="--",
+                     label=f"Sand's time {t_s:.4g} s" + (f" ({where})" if where else ""))
+        c_ax.plot([t_s / scale], [0.0], marker="x", color="crimson", ms=9, mew=2, clip_on=False)
+    c_ax.set_ylim(bottom=0.0)
+    c_ax.set_ylabel("lowest surface concentration (mol/L)")
+    c_ax.set_title("Salt at the electrode surfaces (0 = depleted: Sand's time)", fontsize=10)
+    c_ax.legend(fontsize=8, loc="best")
+
+    lines = q_ax.plot(t / scale, series["plated_capacity"] / MAH_CM2, color="tab:blue", lw=1.6,
+                      label="plated capacity (per footprint)")
+    q_ax.set_ylabel("plated capacity (mAh/cm²)")
+    filling = series.get("pore_filling")
+    if filling is not None and np.isfinite(filling).any():
+        p_ax = q_ax.twinx()
+        lines += p_ax.plot(t / scale, 100 * filling, color="tab:green", lw=1.4, ls="--", label="pore filling")
+        p_ax.set_ylabel("pore filling (% of the pore volume)", color="tab:green")
+        p_ax.set_ylim(bottom=0.0)
+    q_ax.legend(lines, [ln.get_label() for ln in lines], fontsize=8, loc="best")
+    q_ax.set_title("Plated Li (stripping lowers it)", fontsize=10)
+    q_ax.set_xlabel(f"time ({unit}){shading}")
+    fig.savefig(path, format="png", dpi=150)
+
+
+def _plot_fill_order(path, study, metrics, series, z_range):
+    t = series["time"]
+    fig = Figure(figsize=(12, 4.8), layout="constrained")
+    n_ax, f_ax = fig.subplots(1, 2)
+    steps = _get(metrics, "transient", "protocol") or []
+    logarithmic = len(steps) <= 1 and t[0] > 0 and t[-1] / t[0] > 1e3  # one step: nucleation is early, growth long
+    scale, unit = (1.0, "s") if logarithmic else _time_unit(float(np.nanmax(t)))
+    shading = "" if logarithmic else _shade_protocol(n_ax, study, metrics, scale)
+    for color, name in zip(COLORS, _series_surfaces(series)):
+        column = series.get(f"{name}.nucleated_fraction")
+        if column is not None:
+            n_ax.plot(t / scale, column, color=color, lw=1.8, label=name)
+    if logarithmic:
+        n_ax.set_xscale("log")
+    n_ax.set_ylim(-0.03, 1.05)
+    n_ax.set_xlabel(f"time ({unit}){shading}")
+    n_ax.set_ylabel("nucleated fraction of the surface area")
+    n_ax.set_title("Where Li has nucleated, per surface (fill order)", fontsize=10)
+    n_ax.grid(alpha=0.3)
+    n_ax.legend(fontsize=8, loc="best")
+
+    q = series["plated_capacity"] / MAH_CM2
+    f_ax.plot(q, series["front_height"], color="black", lw=1.8, label="deposit front (highest nucleated facet)")
+    centroid = series.get("height_centroid")
+    if centroid is not None and np.isfinite(centroid).any():
+        f_ax.plot(q, centroid, color="tab:purple", lw=1.4, ls="--", label="current-weighted height of plating")
+    host_top = getattr(study.geometry, "host_top", None)
+    if host_top is not None:
+        f_ax.axhline(host_top / (z_range[1] - z_range[0]), color="0.5", lw=1, ls=":", label="host top")
+    reach = _get(metrics, "deposition", "capacity_to_host_top")
+    if reach is not None:
+        f_ax.axvline(reach / MAH_CM2, color="crimson", lw=1.2, ls="--",
+                     label=f"front at the host top: {reach / MAH_CM2:.3g} mAh/cm²")
+    f_ax.set_ylim(-0.03, 1.03)
+    f_ax.set_xlabel("plated capacity (mAh/cm²)")
+    f_ax.set_ylabel("normalised height (0 = collector, 1 = separator)")
+    f_ax.set_title("How high the deposit reaches", fontsize=10)
+    f_ax.grid(alpha=0.3)
+    f_ax.legend(fontsize=8, loc="best")
+    fig.savefig(path, format="png", dpi=150)
+
+
 # --- report.md -----------------------------------------------------------------------------
 
 
@@ -272,20 +447,29 @@ def _summary(metrics, surfaces, z_range, spots, factor):
     return " ".join(out)
 
 
-def _markdown(study, metrics, surfaces, z_range, spots, figures):
+def _markdown(study, metrics, surfaces, z_range, spots, figures, series=None):
     factor = study.output.hot_spot_factor
+    transient = metrics.get("transient") is not None
     lines = [f"# {study.name}", ""]
     if study.description:
         lines += [study.description, ""]
     status = metrics.get("status", "unknown")
     if status != "ok":
         lines += [f"> **Run status: {status}.** Numbers below may be incomplete.", ""]
-    lines += [_summary(metrics, surfaces, z_range, spots, factor), "", "## Key numbers", ""]
+    if transient:
+        note, at_rest = _final_state_note(study, metrics)
+        lines += [note if at_rest else note + " " + _summary(metrics, surfaces, z_range, spots, factor), ""]
+    else:
+        lines += [_summary(metrics, surfaces, z_range, spots, factor), ""]
+    lines += ["## Key numbers", ""]
 
     g = lambda *k: _get(metrics, *k)  # noqa: E731
     solver = g("solver") or {}
     timing = {k: v for k, v in (g("timing") or {}).items() if isinstance(v, (int, float))}
-    rows = [("applied current density", _f(study.operating.current_density, ".3g", 1 / MA_CM2, " mA/cm²"))]
+    if transient:  # [operating] does not drive a transient run: its protocol does
+        rows = [("protocol", _protocol_text(study))]
+    else:
+        rows = [("applied current density", _f(study.operating.current_density, ".3g", 1 / MA_CM2, " mA/cm²"))]
     if g("deposition"):
         rows += [("current-weighted deposition height (0–1)", _f(g("deposition", "height_centroid"), ".3f")),
                  ("share of current on coated surface", _f(g("deposition", "coated_share"), ".1f", 100, " %"))]
@@ -311,6 +495,9 @@ def _markdown(study, metrics, surfaces, z_range, spots, figures):
             for name, m in surf_metrics.items()]
     lines += _table(("surface", "area (µm²)", "share of current", "mean (mA/cm²)", "max (mA/cm²)", "max/mean", "CV",
                      "area > 2× mean", "hot spots"), rows) + [""]
+
+    if transient:
+        lines += _transient_section(study, metrics, series, figures)
 
     if spots:
         lines += [f"## Hot spots (regions above {factor:g}× the surface mean; top {min(len(spots), TOP_SPOTS)} "
@@ -340,7 +527,151 @@ def _markdown(study, metrics, surfaces, z_range, spots, figures):
     captions = {"current_distribution": "Distribution of local plating current over each surface",
                 "current_vs_height": "Area-averaged plating current versus height",
                 "surface_current": "Plating current on the electrode surfaces (numbers mark the hot spots above)"}
-    lines += ["## Figures", ""]
+    lines += ["## Figures of the final state" if transient else "## Figures", ""]
     for name, caption in captions.items():
         lines += [f"![{caption}]({figures[name]})" if name in figures else f"*{caption}: figure not available.*", ""]
     return "\n".join(lines)
+
+
+# --- report.md: transient runs ----------------------------------------------------------------
+
+
+def _step_text(step) -> str:
+    if step.mode == "galvanostatic":
+        return f"galvanostatic {step.current_density / MA_CM2:.3g} mA/cm²"
+    if step.mode == "potentiostatic":
+        return f"potentiostatic {step.voltage * 1e3:.3g} mV"
+    return "rest"
+
+
+def _step_end(step) -> str:
+    """What ends a protocol step when no event does."""
+    parts = []
+    if step.duration is not None:
+        parts.append(f"{step.duration:.4g} s")
+    if step.capacity is not None:
+        parts.append(f"{step.capacity / MAH_CM2:.3g} mAh/cm²")
+    return " or ".join(parts)
+
+
+def _protocol_text(study) -> str:
+    steps = getattr(study, "protocol", ()) or ()
+    text = ", ".join(f"{_step_text(s)} to {_step_end(s)}" for s in steps) or "–"
+    cycles = getattr(getattr(study, "time", None), "cycles", 1)
+    return text + (f"; {cycles} cycles" if cycles > 1 else "")
+
+
+def _final_state_note(study, metrics) -> tuple[str, bool]:
+    """The sentence that says the steady numbers below are of the last instant; whether it is a rest."""
+    steps = _get(metrics, "transient", "protocol") or []
+    t_end = _get(metrics, "transient", "time")
+    last = steps[-1] if steps else {}
+    at_rest = last.get("mode") == "rest"
+    note = (f"Transient run: the current-distribution numbers and the last three figures are of the final "
+            f"state, t = {_f(t_end, '.4g')} s (end of a {last.get('mode', '?')} step); the history is in "
+            f"[Transient run](#transient-run).")
+    if at_rest:
+        note += (" No current flows in that state, so the ratios to the mean current and the hot spots "
+                 "below carry no meaning.")
+    return note, at_rest
+
+
+def _event_text(s, study) -> str:
+    event = s.get("event")
+    if event == "sand":
+        return f"Sand's time (t_s = {_f(s.get('event_time'), '.4g')} s)"
+    if event is not None:
+        return event.replace("_", " ")
+    step = _step_setpoint(study, s.get("step"))
+    if step is None:
+        return "its end"
+    ends = {"duration": step.duration}
+    if step.capacity is not None and step.mode == "galvanostatic":
+        ends["capacity"] = step.capacity / abs(step.current_density)
+    known = {k: v for k, v in ends.items() if v is not None}
+    return min(known, key=known.get) if known else "its end"
+
+
+def _transient_section(study, metrics, series, figures) -> list[str]:
+    g = lambda *k: _get(metrics, *k)  # noqa: E731
+    tr, dep = g("transient") or {}, g("deposition") or {}
+    steps = tr.get("protocol") or []
+    lines = ["## Transient run", ""]
+    rejected = sum(s.get("rejected_steps") or 0 for s in steps)
+    text = (f"Simulated {_f(tr.get('time'), '.6g')} s in {_f(tr.get('time_steps'), '.0f')} accepted time steps "
+            f"({rejected} rejected), {len(steps)} protocol step{'' if len(steps) == 1 else 's'}.")
+    if tr.get("resumed_at") is not None:
+        text += f" Resumed from a checkpoint at t = {tr['resumed_at']:.4g} s."
+    t_s, where = _sand(metrics)
+    surf = g("surfaces") or {}
+    if t_s is not None:
+        loc = _get(surf, where, "sand_location") if where else None
+        at = f", at ({', '.join(f'{v / UM:.1f}' for v in loc)}) µm" if loc else ""
+        text += f" **The salt at the surface ran out (Sand's time) at t_s = {t_s:.4g} s on {where or '?'}{at}.**"
+    else:
+        low = [(m.get("min_concentration"), n, m.get("min_concentration_time")) for n, m in surf.items()
+               if m.get("min_concentration") is not None]
+        if low:
+            c, n, t = min(low, key=lambda v: v[0])
+            text += (f" Sand's time was not reached: the lowest surface concentration was {c / MOL_L:.3g} mol/L, "
+                     f"on {n} at t = {_f(t, '.4g')} s.")
+    lines += [text, ""]
+    warning = tr.get("property_range_warning")
+    if warning:
+        lines += [f"> **Warning:** the electrolyte's properties were used outside their source's range: {warning}", ""]
+    if dep.get("thick_deposit"):
+        lines += [f"> **Warning:** the thickest local deposit, {_f(dep.get('max_thickness'), '.3g', 1 / UM)} µm, "
+                  f"exceeds {study.deposition.thickness_warning:g}× the hydraulic pore diameter "
+                  f"({_f(dep.get('pore_diameter'), '.3g', 1 / UM)} µm): the deposit is a surface state, the "
+                  "electrolyte keeps its shape, and that no longer holds.", ""]
+
+    rows = []
+    for k, s in enumerate(steps[:PROTOCOL_ROWS]):
+        step = _step_setpoint(study, s.get("step"))
+        cycle = s.get("cycle")
+        rows.append((str(k + 1), str(cycle + 1) if isinstance(cycle, int) else "–",
+                     _step_text(step) if step is not None else str(s.get("mode")),
+                     _f(s.get("start"), ".6g"), _f(s.get("end"), ".6g"), _f(s.get("time_steps"), ".0f"),
+                     _f(s.get("rejected_steps"), ".0f"), _event_text(s, study)))
+    lines += ["### Protocol", ""]
+    lines += _table(("#", "cycle", "step", "start (s)", "end (s)", "time steps", "rejected", "ended by"), rows) + [""]
+    if len(steps) > PROTOCOL_ROWS:
+        lines += [f"… and {len(steps) - PROTOCOL_ROWS} more steps (all in metrics.json, `transient.protocol`).", ""]
+
+    c_range = tr.get("concentration_range")
+    salt = tr.get("salt_amount") or {}
+    footprint = g("cell", "counter_area")
+    over = dep.get("overstripped_charge")
+    rows = [("plated capacity (per footprint)", _f(dep.get("plated_capacity"), ".3g", 1 / MAH_CM2, " mAh/cm²")),
+            ("pore filling (Li volume / pore volume below the host top)", _f(dep.get("pore_filling"), ".1f", 100, " %")),
+            ("deposit front: highest nucleated facet (0–1)", _f(dep.get("front_height"), ".3f")),
+            ("plated capacity when the front reached the host top",
+             _f(dep.get("capacity_to_host_top"), ".3g", 1 / MAH_CM2, " mAh/cm²")),
+            ("thickest local Li deposit", _f(dep.get("max_thickness"), ".3g", 1 / UM, " µm")),
+            ("hydraulic pore diameter 4 V_pore / A_host", _f(dep.get("pore_diameter"), ".3g", 1 / UM, " µm")),
+            ("charge stripped beyond the plated Li (per footprint)",
+             _f(over / footprint if over is not None and footprint else None, ".3g", 1 / MAH_CM2, " mAh/cm²")),
+            ("salt in the electrolyte, largest relative change", _f(salt.get("max_relative_change"), ".2e"))]
+    if c_range:
+        rows.append(("concentration range reached", f"{c_range[0] / MOL_L:.3g}–{c_range[1] / MOL_L:.3g} mol/L"))
+    lines += ["### Deposit and salt", ""] + _table(("quantity", "value"), rows) + [""]
+
+    rows = []
+    for name, m in surf.items():
+        loc = m.get("min_concentration_location")
+        rows.append((name, _f(m.get("min_concentration"), ".3g", 1 / MOL_L), _f(m.get("min_concentration_time"), ".4g"),
+                     ", ".join(f"{v / UM:.1f}" for v in loc) if loc else "–", _f(m.get("sand_time"), ".4g"),
+                     _f(m.get("plated_capacity"), ".3g", 1 / MAH_CM2), _f(m.get("nucleated_fraction"), ".3f")))
+    lines += _table(("surface", "lowest c (mol/L)", "at t (s)", "at x, y, z (µm)", "Sand's time (s)",
+                     "plated (mAh/cm² of surface)", "nucleated fraction"), rows) + [""]
+
+    captions = {"transient_history": "Cell voltage, lowest surface concentration per surface (Sand's time marked) "
+                                     "and plated capacity with pore filling, over time",
+                "fill_order": "Fill order: nucleated fraction of each surface over time, and the deposit front "
+                              "against the plated capacity"}
+    if series is None:
+        lines += ["*Time plots: timeseries.csv not available.*", ""]
+    else:
+        for name, caption in captions.items():
+            lines += [f"![{caption}]({figures[name]})" if name in figures else f"*{caption}: figure not available.*", ""]
+    return lines

@@ -186,3 +186,87 @@ def test_stale_temporaries_of_a_killed_run_are_removed(study, tmp_path, monkeypa
     assert not any(p.exists() for p in stale)
     assert keep.read_text() == "not ours"
     assert not list(tmp_path.rglob(".*"))
+
+
+# --- transient runs: the time plots and the fill order -----------------------------------------
+
+
+def _transient_inputs(tmp_path):
+    """metrics and timeseries.csv of a made-up plate/rest/strip/rest cycle of plate_strip_cycle.toml."""
+    surfaces = _surfaces()
+    metrics = _metrics(surfaces)
+    t = np.linspace(1.0, 4800.0, 60)
+    plate, rest, strip = t <= 1800, (t > 1800) & (t <= 2400), (t > 2400) & (t <= 4200)
+    q = np.where(plate, 20.0 * t, np.where(rest, 3.6e4, np.where(strip, 3.6e4 - 20.0 * (t - 2400), 0.0)))
+    lines = ["time,step,cycle,cell_voltage,electrode.min_concentration,electrode.plated_capacity,plated_capacity,"
+             "height_centroid,front_height,max_thickness,pore_filling,electrode.nucleated_fraction"]
+    for k, (ti, qi) in enumerate(zip(t, q)):
+        step = 0 if plate[k] else 1 if rest[k] else 2 if strip[k] else 3
+        v = {0: 0.078, 1: 0.0, 2: -0.077, 3: 0.0}[step]
+        lines.append(f"{ti:.10g},{step},0,{v},{1000 - 20 * (step == 0)},{qi},{qi},0,0,{qi * 1.3e-5 / 96485.33},,"
+                     f"{float(qi > 7.42)}")
+    (tmp_path / "timeseries.csv").write_text("\n".join(lines) + "\n")
+    steps = [{"step": i, "cycle": 0, "mode": mode, "start": a, "end": b, "event": None, "event_time": None,
+              "time_steps": 15, "rejected_steps": i % 2}
+             for i, (mode, a, b) in enumerate((("galvanostatic", 0, 1800), ("rest", 1800, 2400),
+                                               ("galvanostatic", 2400, 4200), ("rest", 4200, 4800)))]
+    metrics["transient"] = {"time": 4800.0, "time_steps": 60, "protocol": steps, "sand_time": None, "resumed_at": None,
+                            "salt_amount": {"first": 4e-11, "last": 4e-11, "max_relative_change": 2e-14}}
+    metrics["deposition"] |= {"plated_capacity": 0.0, "pore_filling": None, "front_height": 0.0, "max_thickness": 4.9e-6,
+                              "capacity_to_host_top": None, "pore_diameter": None, "thick_deposit": False,
+                              "overstripped_charge": 0.0}
+    metrics["cell"]["counter_area"] = 4e-10
+    for name, m in metrics["surfaces"].items():
+        m |= {"min_concentration": 978.6, "min_concentration_time": 18.5, "min_concentration_location": [5e-6, 9e-6, 0.0],
+              "sand_time": None, "sand_location": None, "plated_capacity": 0.0, "nucleated_fraction": 0.0}
+    return surfaces, metrics
+
+
+def test_transient_report_has_time_plots_and_protocol(tmp_path):
+    study = femli.load_study(ROOT / "problems" / "plate_strip_cycle.toml")
+    surfaces, metrics = _transient_inputs(tmp_path)
+    text = write_report(tmp_path, study, metrics, surfaces, (0.0, HEIGHT)).read_text()
+    for name in ("transient_history", "fill_order"):
+        _check_png(tmp_path / "figures" / f"{name}.png")
+        assert f"](figures/{name}.png)" in text
+    assert "## Transient run" in text and "Sand's time was not reached" in text
+    assert "| protocol | galvanostatic 2 mA/cm² to 1 mAh/cm², rest to 600 s, galvanostatic -2 mA/cm² to 1 mAh/cm², " \
+           "rest to 600 s; 3 cycles |" in text
+    assert "applied current density" not in text  # [operating] does not drive a transient run
+    assert "| 3 | 1 | galvanostatic -2 mA/cm² | 2400 | 4200 | 15 | 0 | capacity |" in text
+    assert "| 4 | 1 | rest | 4200 | 4800 | 15 | 1 | duration |" in text
+    assert "No current flows in that state" in text  # the run ended in a rest
+    assert "## Figures of the final state" in text
+    assert not list(tmp_path.rglob(".*")), "temporary files left behind"
+
+
+def test_transient_report_without_timeseries(tmp_path):
+    study = femli.load_study(ROOT / "problems" / "plate_strip_cycle.toml")
+    surfaces, metrics = _transient_inputs(tmp_path)
+    (tmp_path / "timeseries.csv").unlink()
+    text = write_report(tmp_path, study, metrics, surfaces, (0.0, HEIGHT)).read_text()
+    assert "## Transient run" in text and "timeseries.csv not available" in text
+    assert not (tmp_path / "figures" / "transient_history.png").exists()
+
+
+def test_report_of_a_transient_run(tmp_path, monkeypatch):
+    """A short Sand's-time run through the study path: its report has the transient section, the
+    time plots and the fill order, and names Sand's time where the run found it."""
+    monkeypatch.setattr(report, "_render_pyvista", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("no GL")))
+    study = femli.load_study(ROOT / "problems" / "sand_planar.toml").updated({
+        "mesh.size_min": "8 um", "output.fields": False,
+        "protocol": [{"mode": "galvanostatic", "current_density": "40 mA/cm^2", "duration": "2 min"}]})
+    result = femli.run(study, out=tmp_path / "run")
+    m = result.metrics
+    assert m["status"] == "ok", m.get("error")
+    assert m["report"]["error"] is None
+    t_s = m["transient"]["sand_time"]
+    assert t_s == pytest.approx(570.62 / 16, rel=0.02)  # Sand's time goes as 1/i^2: 10 -> 40 mA/cm^2
+    out = tmp_path / "run"
+    text = (out / "report.md").read_text()
+    assert "## Transient run" in text
+    assert f"Sand's time) at t_s = {t_s:.4g} s on electrode" in text
+    assert "| protocol | galvanostatic 40 mA/cm² to 120 s |" in text
+    for name in ("transient_history", "fill_order", "current_distribution"):
+        _check_png(out / "figures" / f"{name}.png")
+        assert f"](figures/{name}.png)" in text
