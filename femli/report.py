@@ -349,14 +349,24 @@ def _plot_history(path, study, metrics, series):
         c_ax.axvline(t_s / scale, color="crimson", lw=1.3, ls="--",
                      label=f"Sand's time {t_s:.4g} s" + (f" ({where})" if where else ""))
         c_ax.plot([t_s / scale], [0.0], marker="x", color="crimson", ms=9, mew=2, clip_on=False)
-    c_ax.set_ylim(bottom=0.0)
+    lows = np.concatenate([series[f"{n}.min_concentration"] for n in _series_surfaces(series)] or [[c_bulk]])
+    lows = lows[np.isfinite(lows)]
+    if t_s is None and len(lows) and lows.min() > 0.5 * c_bulk:  # far from depletion: show the variation
+        lo, hi = min(lows.min(), c_bulk), max(lows.max(), c_bulk)
+        pad = 0.08 * (hi - lo) or 0.01 * c_bulk
+        c_ax.set_ylim((lo - pad) / MOL_L, (hi + pad) / MOL_L)
+        c_ax.set_title("Salt at the electrode surfaces (zoomed: far from depletion)", fontsize=10)
+    else:
+        c_ax.set_ylim(bottom=0.0)
+        c_ax.set_title("Salt at the electrode surfaces (0 = depleted: Sand's time)", fontsize=10)
     c_ax.set_ylabel("lowest surface concentration (mol/L)")
-    c_ax.set_title("Salt at the electrode surfaces (0 = depleted: Sand's time)", fontsize=10)
     c_ax.legend(fontsize=8, loc="best")
 
     lines = q_ax.plot(t / scale, series["plated_capacity"] / MAH_CM2, color="tab:blue", lw=1.6,
                       label="plated capacity (per footprint)")
     q_ax.set_ylabel("plated capacity (mAh/cm²)")
+    if np.nanmin(series["plated_capacity"]) >= 0:
+        q_ax.set_ylim(bottom=0.0)  # the same zero as the pore filling's axis
     filling = series.get("pore_filling")
     if filling is not None and np.isfinite(filling).any():
         p_ax = q_ax.twinx()
