@@ -351,6 +351,10 @@ class Study(_Section):
             raise ValueError("host: finite host conductivity with transient transport is not supported yet")
         if self.phases:
             raise ValueError(f"phases: transient transport in a single electrolyte volume only, not {sorted(self.phases)}")
+        primary = [n for n, k in self.kinetics.items() if k.model == "primary"]
+        if primary:
+            raise ValueError(f"kinetics.{primary[0]}: primary (infinitely fast) kinetics is not supported with transient "
+                             "transport; give butler_volmer or linear kinetics")
         if self.operating.counter_salt == "lithium" and any(s.mode == "potentiostatic" for s in self.protocol):
             raise ValueError("operating.counter_salt = 'lithium' with a potentiostatic step: hold the bulk "
                              "concentration at the counter (counter_salt = 'bulk') for potentiostatic steps")

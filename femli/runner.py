@@ -164,6 +164,9 @@ def _report(out, study, metrics, fields, bundle, timing):
 
 
 def _summary(say, m):
+    warning = m.get("transient", {}).get("property_range_warning")
+    if warning:
+        say(f"  warning: the electrolyte's properties were used outside their source's range: {warning}")
     for name, s in m["surfaces"].items():
         say(f"  {name:18s} mean {s['mean'] / 10:8.3f} mA/cm^2   max/mean {s['max_over_mean']:6.2f}   "
             f"hot spots {len(s['hot_spots'])}")

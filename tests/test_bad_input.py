@@ -153,7 +153,7 @@ def test_host_on_a_geometry_without_host(tmp_path):
 # (study file, changes as femli.Study.updated takes them, words the message must contain)
 # short names of the studies in problems/ the cases start from
 P = "pillar_host"; F = "fiber_host"; FO = "foam_host"; C = "channel_host"; S = "screen_host"; V = "sse_voids"; FL = "sse_flaw"; D = "bench_disk_primary"
-PR = "sse_protrusion"; PC = "sse_polycrystal"; IL = "sse_interlayer"
+PR = "sse_protrusion"; PC = "sse_polycrystal"; IL = "sse_interlayer"; T = "sand_planar"
 LOAD_CASES = [
  # pillar geometry
  (P, {"geometry.pitch": "0 um"}, ["geometry.pitch"]),
@@ -269,6 +269,40 @@ LOAD_CASES = [
  (P, {"output.fields": "yes please"}, ["output.fields"]),
  (P, {"name": 5}, ["name"]),
  (P, {"extra_section.key": 1}, ["extra_section", "unknown key"]),
+ # transient transport
+ (T, {"electrolyte.diffusivity": "-3e-10 m^2/s"}, ["electrolyte.diffusivity", "greater than 0"]),
+ (T, {"electrolyte.diffusivity": "3e-10 m^2"}, ["electrolyte.diffusivity", "m^2/s"]),
+ (T, {"electrolyte.transference_number": 1.2}, ["electrolyte.transference_number", "less than 1"]),
+ (T, {"electrolyte.transference_number": 0}, ["electrolyte.transference_number", "greater than 0"]),
+ (T, {"electrolyte.thermodynamic_factor": -1}, ["electrolyte.thermodynamic_factor"]),
+ (T, {"electrolyte.concentration": "-1 mol/L"}, ["electrolyte.concentration", "greater than 0"]),
+ (T, {"electrolyte.concentration": "1 mol"}, ["electrolyte.concentration", "mol/m^3"]),
+ (T, {"protocol": [{"mode": "galvanostatic", "current_density": "2 mA/cm^2"}]}, ["protocol.0", "needs an end"]),
+ (T, {"protocol": [{"mode": "rest", "capacity": "1 mAh/cm^2"}]}, ["protocol.0", "capacity", "no effect"]),
+ (T, {"protocol": [{"mode": "rest"}]}, ["protocol.0", "needs an end: 'duration'"]),
+ (T, {"protocol": [{"mode": "galvanostatic", "duration": "1 s"}]}, ["protocol.0", "needs 'current_density'"]),
+ (T, {"protocol": [{"mode": "galvanostatic", "current_density": 0, "duration": "1 s"}]}, ["protocol.0", "mode = 'rest'"]),
+ (T, {"protocol": [{"mode": "potentiostatic", "voltage": "50 mV", "voltage_limit": "1 V", "duration": "1 s"}]},
+  ["protocol.0", "voltage_limit", "no effect"]),
+ (T, {"protocol": [{"mode": "charge", "duration": "1 s"}]}, ["protocol.0.mode"]),
+ (T, {"protocol": [{"mode": "rest", "duration": "5 mAh/cm^2"}]}, ["protocol.0.duration", "s"]),
+ (T, {"protocol": [{"mode": "galvanostatic", "current_density": "1 mA/cm^2", "capacity": "1 mAh"}]}, ["protocol.0.capacity"]),
+ (T, {"protocol": []}, ["[[protocol]]"]),
+ (T, {"operating.current_density": "2 mA/cm^2"}, ["operating.current_density", "[[protocol]]"]),
+ (T, {"operating.counter_salt": "lithium",
+      "protocol": [{"mode": "potentiostatic", "voltage": "50 mV", "duration": "1 s"}]}, ["counter_salt", "potentiostatic"]),
+ (T, {"operating.counter_salt": "copper"}, ["operating.counter_salt"]),
+ (T, {"electrolyte.material": "LLZO"}, ["electrolyte.diffusivity", "LLZO"]),
+ (T, {"kinetics.electrode.model": "primary", "kinetics.electrode.material": "li_liquid"}, ["primary", "transient"]),
+ (T, {"time.rtol": 0}, ["time.rtol"]),
+ (T, {"time.sand_tolerance": 0.7}, ["time.sand_tolerance"]),
+ (T, {"time.initial_step": "-1 s"}, ["time.initial_step"]),
+ (T, {"time.cycles": 0}, ["time.cycles"]),
+ (T, {"time.on_sand": "ignore"}, ["time.on_sand"]),
+ (T, {"deposition.li_kinetics": "li_on_cu"}, ["li_kinetics", "nucleation barrier"]),
+ (T, {"deposition.nucleation_charge": "-1 C/m^2"}, ["deposition.nucleation_charge"]),
+ (P, {"protocol": [{"mode": "rest", "duration": "1 s"}]}, ["protocol", "transient_transport"]),
+ (P, {"model.kind": "transient_transport"}, ["[[protocol]]"]),
 ]
 
 

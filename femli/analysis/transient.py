@@ -12,6 +12,7 @@ from dolfinx import fem, io
 from mpi4py import MPI
 
 from femli.analysis.gather import ElectrodeSurface
+from femli.electrolytes import out_of_range
 
 
 class TransientRecord:
@@ -52,6 +53,7 @@ class TransientRecord:
         self.lowest = {n: {"min_concentration": self.c_bulk, "time": 0.0, "location": None} for n in self.names}
         self.sand = None  # {time, surface, location}
         self.current_scale = 0.0
+        self.c_range = (self.c_bulk, self.c_bulk)  # the lowest and highest concentration anywhere, so far
         self._t_last, self._step_charge = 0.0, 0.0
         self._now = {}
         self._series = self._next_output = None
@@ -151,6 +153,9 @@ class TransientRecord:
         centroid = sum(self._sum(self._forms[n][2]) for n in self.names)
         row["height_centroid"] = centroid / total if total != 0 else None
         row["salt_amount"] = self._sum(self._salt)
+        values = self.model.concentration.u.x.array[: self.model.concentration.space.dofmap.index_map.size_local]
+        self.c_range = (min(self.c_range[0], self.comm.allreduce(float(values.min()), op=MPI.MIN)),
+                        max(self.c_range[1], self.comm.allreduce(float(values.max()), op=MPI.MAX)))
         self.current_scale = max(self.current_scale, abs(total))
         self._step_charge += total * dt
         self._t_last = t
@@ -180,7 +185,7 @@ class TransientRecord:
             self._snapshot(stretch.t)
 
     _KEPT = ("rows", "steps", "plated", "lowest", "sand", "current_scale", "_t_last", "_step_charge",
-             "overstripped", "capacity_to_top")
+             "overstripped", "capacity_to_top", "c_range")
 
     def state(self) -> dict:
         """What a checkpoint keeps of the record (the same on every rank)."""
@@ -260,6 +265,10 @@ class TransientRecord:
                 "protocol": self.steps,
                 "sand_time": self.sand["time"] if self.sand else None,
                 "resumed_at": self.resumed_at,
+                "concentration_range": list(self.c_range),
+                # a concentration-dependent property used outside the range its source fitted
+                "property_range_warning": out_of_range(self.model.study.transport_properties(), *self.c_range,
+                                                       self.model.study.operating.temperature),
                 "salt_amount": {"first": amounts[0] if amounts else None, "last": amounts[-1] if amounts else None,
                                 "max_relative_change": (max(amounts) - min(amounts)) / max(amounts) if amounts else 0.0},
             },
