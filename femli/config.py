@@ -219,7 +219,8 @@ class TimeOptions(_Section):
     max_steps: int = Field(100_000, gt=0, description="time steps per protocol step")
     sand_tolerance: float = Field(1e-3, gt=0, lt=0.5, description="Sand's time is reached when the lowest surface "
                                   "concentration falls to this fraction of the bulk value")
-    on_sand: Literal["stop", "next"] = Field("stop", description="after Sand's time: end the run, or go on with the next step")
+    on_sand: Literal["stop", "next"] = Field("stop", description="after Sand's time (or a stripping Li counter running "
+                                             "out of salt): end the run, or go on with the next step")
     cycles: int = Field(1, ge=1, description="run the [[protocol]] steps this many times")
     output_interval: Duration | None = Field(None, description="field snapshots this often (s); always at each step's end")
     checkpoint_interval: Duration = Field(300.0, description="wall-clock seconds between checkpoints "

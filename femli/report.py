@@ -401,10 +401,12 @@ def _plot_fill_order(path, study, metrics, series, z_range):
     n_ax.legend(fontsize=8, loc="best")
 
     q = series["plated_capacity"] / MAH_CM2
-    f_ax.plot(q, series["front_height"], color="black", lw=1.8, label="deposit front (highest nucleated facet)")
-    centroid = series.get("height_centroid")
-    if centroid is not None and np.isfinite(centroid).any():
-        f_ax.plot(q, centroid, color="tab:purple", lw=1.4, ls="--", label="current-weighted height of plating")
+    f_ax.plot(q, series["front_height"], color="black", lw=1.8, label="deposit front (half the mean thickness)")
+    for key, colour, label in (("height_centroid", "tab:purple", "current-weighted height of plating"),
+                               ("deposit_centroid", "tab:green", "charge-weighted height of the deposit")):
+        values = series.get(key)
+        if values is not None and np.isfinite(values).any():
+            f_ax.plot(q, values, color=colour, lw=1.4, ls="--", label=label)
     host_top = getattr(study.geometry, "host_top", None)
     if host_top is not None:
         f_ax.axhline(host_top / (z_range[1] - z_range[0]), color="0.5", lw=1, ls=":", label="host top")

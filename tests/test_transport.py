@@ -42,11 +42,15 @@ def test_sand_time_planar(tmp_path):
     assert len(rows) == m["transient"]["time_steps"] > 10
     c_min = [float(r["electrode.min_concentration"]) for r in rows]
     assert all(a >= b for a, b in zip(c_min, c_min[1:]))  # galvanostatic plating only depletes
-    assert (tmp_path / "sand" / "fields" / "transient.xdmf").is_file()
+    for name in ("transient.xdmf", "transient_surface.xdmf"):
+        assert (tmp_path / "sand" / "fields" / name).is_file()
+    surface = (tmp_path / "sand" / "fields" / "transient_surface.xdmf").read_text()
+    for field in ("plating_current_density", "plated_charge", "nucleated"):
+        assert f'Name="{field}"' in surface
 
 
 GAP = 100e-6
-I_LIM = 2 * FARADAY * D * C0 / ((1 - T_PLUS) * GAP)  # 154 A/m^2
+I_LIM = 2 * FARADAY * D * C0 / ((1 - T_PLUS) * GAP)  # 934 A/m^2
 
 
 def closed_cell(fraction: float, duration: str = "120 s"):
@@ -86,3 +90,15 @@ def test_transient_one_and_two_ranks(tmp_path):
     assert m2["transient"]["time_steps"] == m1["transient"]["time_steps"]
     assert m2["surfaces"]["electrode"]["plated_capacity"] == pytest.approx(
         m1["surfaces"]["electrode"]["plated_capacity"], rel=1e-8)
+
+
+def test_stripping_li_counter_runs_out_of_salt(tmp_path):
+    """Stripping above the limiting current depletes the salt at the Li counter: the step ends
+    with the event "counter_depletion" (near the semi-infinite Sand's time of the counter's
+    current), not with a solver failure."""
+    study = closed_cell(-1.3).updated({"kinetics.electrode.material": "li_liquid"})
+    m = femli.run(study, out=tmp_path / "run").metrics
+    assert m["status"] == "ok", m.get("error")
+    step = m["transient"]["protocol"][0]
+    assert step["event"] == "counter_depletion"
+    assert step["event_time"] == pytest.approx(sand_time(1.3 * I_LIM), rel=0.15)

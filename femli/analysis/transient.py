@@ -46,6 +46,8 @@ class TransientRecord:
             dofs = c.tagged_dofs(model.electrodes[name].tag)
             dofs = dofs[dofs < owned]
             self._surface_dofs[name] = (dofs, coords[dofs])
+        counter = c.tagged_dofs(model.drive.counter_tag)
+        self._counter_dofs = counter[counter < owned]
         self.surface = ElectrodeSurface(model)
         self._deposit_geometry(height)
         self.rows, self.steps = [], []
@@ -89,10 +91,16 @@ class TransientRecord:
         li = self.comm.allreduce(float(h @ area), op=MPI.SUM)
         thickest = self.comm.allreduce(float(h.max()) if owned else 0.0, op=MPI.MAX)
         on = s.nucleated.x.array[:owned] > 0.5
-        front = self.comm.allreduce(float(self._facet_height[on].max()) if on.any() else 0.0, op=MPI.MAX)
+        # the deposit's front: the highest facet holding at least half the mean thickness (a facet
+        # that merely nucleated is not yet a deposit that fills the pore)
+        mean = li / sum(self.area.values())
+        grown = h >= 0.5 * mean if mean > 0 else np.zeros(owned, dtype=bool)
+        front = self.comm.allreduce(float(self._facet_height[grown].max()) if grown.any() else 0.0, op=MPI.MAX)
         nucleated = {name: self.comm.allreduce(float(area[on & (self.surface.cell_surface[:owned] == i)].sum()), op=MPI.SUM)
                      / self.area[name] for i, name in enumerate(self.names)}
+        weighted = self.comm.allreduce(float((h * self._facet_height) @ area), op=MPI.SUM)
         return {"li_volume": li, "max_thickness": thickest, "front_height": front, "nucleated_fraction": nucleated,
+                "deposit_centroid": weighted / li if li > 0 else None,
                 "pore_filling": li / self.pore_volume if self.pore_volume else None}
 
     # ---- collective evaluations ---------------------------------------------------------------
@@ -109,6 +117,11 @@ class TransientRecord:
     def depletion(self, t=None) -> float:
         """min surface concentration / bulk (the Sand's-time indicator)."""
         return min(self._lowest(n)[0] for n in self.names) / self.c_bulk
+
+    def counter_depletion(self, t=None) -> float:
+        """min concentration on the counter boundary / bulk (a stripping Li counter runs out of salt)."""
+        values = self.model.concentration.u.x.array[self._counter_dofs]
+        return self.comm.allreduce(float(values.min()) if len(values) else np.inf, op=MPI.MIN) / self.c_bulk
 
     def cell_voltage(self) -> float:
         """Mean electrolyte potential on the counter boundary vs the electrode (V, > 0 when plating)."""
@@ -168,8 +181,8 @@ class TransientRecord:
         ``overstripped``: charge (C) that stripping asked of bare facets on this rank."""
         self.overstripped += self.comm.allreduce(overstripped, op=MPI.SUM)
         row, deposit = self.rows[-1], self._deposit()
-        row |= {"front_height": deposit["front_height"], "max_thickness": deposit["max_thickness"],
-                "pore_filling": deposit["pore_filling"]}
+        row |= {"front_height": deposit["front_height"], "deposit_centroid": deposit["deposit_centroid"],
+                "max_thickness": deposit["max_thickness"], "pore_filling": deposit["pore_filling"]}
         row |= {f"{n}.nucleated_fraction": f for n, f in deposit["nucleated_fraction"].items()}
         if self.capacity_to_top is None and self.top_height and deposit["front_height"] >= 0.95 * self.top_height:
             self.capacity_to_top = row["plated_capacity"]
@@ -207,6 +220,11 @@ class TransientRecord:
                             (self.model.concentration.u, self.model.phi)]
         self._series = io.XDMFFile(self.comm, str(folder / "transient.xdmf"), "w")
         self._series.write_mesh(msh)
+        # the electrode facets over time: plating current, plated charge, nucleation (DG0)
+        state = self.model.surface_state
+        self._surface_series = io.XDMFFile(self.comm, str(folder / "transient_surface.xdmf"), "w")
+        self._surface_series.write_mesh(state.submesh)
+        self._surface_fields = (self.surface.current, state.charge, state.nucleated)
         self._interval = self.model.study.time.output_interval
         self._next_output = self._interval or float("inf")
         self._snapshots = []
@@ -215,6 +233,8 @@ class TransientRecord:
         for u, u1 in self._out_fields:
             u1.interpolate(u)
             self._series.write_function(u1, t)
+        for f in self._surface_fields:
+            self._surface_series.write_function(f, t)
         self._snapshots.append(t)
         if self._interval:
             while self._next_output <= t * (1 + 1e-12):
@@ -223,6 +243,7 @@ class TransientRecord:
     def close(self):
         if self._series is not None:
             self._series.close()
+            self._surface_series.close()
             self._series = None
 
     # ---- results --------------------------------------------------------------------------------
@@ -253,6 +274,7 @@ class TransientRecord:
                 "plated_capacity": sum(self.plated.values()) / self.counter_area,
                 "pore_filling": deposit["pore_filling"],
                 "front_height": deposit["front_height"],
+                "deposit_centroid": deposit["deposit_centroid"],
                 "max_thickness": deposit["max_thickness"],
                 "capacity_to_host_top": self.capacity_to_top,
                 "pore_diameter": self.pore_diameter,

@@ -231,7 +231,8 @@ class CoupledProblem:
         except PETSc.Error as err:  # e.g. a bad petsc_options entry or a failed factorisation
             if signals.received():  # the interrupt arrived inside a PETSc callback
                 raise signals.Interrupted(signals.received()) from None
-            raise SolverError(f"PETSc failed during the Newton solve at load factor {load:.3g}: {err}") from None
+            where = f"t = {load:.4g} s" if strict else f"load factor {load:.3g}"  # strict: a time step
+            raise SolverError(f"PETSc failed during the Newton solve at {where}: {err}") from None
         self._check_options_used()
         self.x.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
         fpetsc.assign(self.x, self._u)

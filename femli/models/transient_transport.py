@@ -164,7 +164,7 @@ class TransientModel(Model):
                 t, first = stretch.t, None
                 record.end_step(stretch)
                 self._position += 1
-                if stretch.event == "sand" and tc.on_sand == "stop":
+                if stretch.event in ("sand", "counter_depletion") and tc.on_sand == "stop":
                     break
         finally:
             progress.close()
@@ -208,6 +208,9 @@ class TransientModel(Model):
         out = []
         if step.mode == "galvanostatic" and step.current_density > 0:
             out.append(Event("sand", record.depletion, self.study.time.sand_tolerance))
+        lithium = self.study.operating.counter_salt == "lithium"
+        if step.mode == "galvanostatic" and step.current_density < 0 and lithium:
+            out.append(Event("counter_depletion", record.counter_depletion, self.study.time.sand_tolerance))
         if step.voltage_limit is not None:
             out.append(Event("voltage_limit", lambda t: 1.0 - abs(record.cell_voltage()) / step.voltage_limit))
         if step.capacity is not None and step.mode == "potentiostatic":

@@ -3,7 +3,7 @@
 Per facet, integrated over accepted time steps (explicitly: a step's kinetics see
 the state at its start),
 
-    q      <- max(q + j dt, 0)                    plated charge, C/m^2 (j > 0 plates)
+    q      <- q + j dt, or 0 below 1e-6 q_nuc     plated charge, C/m^2 (j > 0 plates)
     h      =  q V_m / F                            local Li thickness, m
     Li     <- q >= q_nuc,  or Li already and q > 0 nucleated: plates as Li metal
 
@@ -62,7 +62,8 @@ class SurfaceState:
         charge per facet that stripping asked for beyond q = 0 (C/m^2)."""
         q = self.charge.x.array + facet_current * dt
         excess = np.maximum(-q, 0.0)
-        q = np.maximum(q, 0.0)
+        # plating and stripping the same charge leaves round-off (~1e-9 C/m^2), not Li
+        q = np.where(q > 1e-6 * self.q_nuc, q, 0.0)
         n = self.nucleated.x.array
         self.nucleated.x.array[:] = np.where(q <= 0.0, 0.0, np.where(q >= self.q_nuc, 1.0, n))
         self.charge.x.array[:] = q
